@@ -1,0 +1,1 @@
+export type { GpuSample, GpuDevice, ProcessSample, SamplerHealth } from './samplers/types.js';

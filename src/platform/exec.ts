@@ -1,0 +1,58 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+
+/** The only place that spawns processes, so tests and config can swap commands. */
+export function spawnProcess(command: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
+  return spawn(command, args as string[], { ...options, shell: false });
+}
+
+export interface ExecResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Set when the command could not be started (ENOENT, EACCES…) or timed out. */
+  error: NodeJS.ErrnoException | null;
+  timedOut: boolean;
+}
+
+/** Runs a command to completion with a timeout; never throws. */
+export function execCapture(
+  command: string,
+  args: readonly string[],
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; maxBytes?: number } = {},
+): Promise<ExecResult> {
+  const maxBytes = opts.maxBytes ?? 16 * 1024 * 1024;
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    let settled = false;
+    const finish = (r: Omit<ExecResult, 'stdout' | 'stderr' | 'timedOut'>): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ ...r, stdout, stderr, timedOut });
+    };
+    let child: ChildProcess;
+    try {
+      child = spawnProcess(command, args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      resolve({ code: null, signal: null, stdout, stderr, error: err as NodeJS.ErrnoException, timedOut });
+      return;
+    }
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 10_000);
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      if (stdout.length < maxBytes) stdout += d;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < maxBytes) stderr += d;
+    });
+    child.on('error', (error) => finish({ code: null, signal: null, error }));
+    child.on('close', (code, signal) =>
+      finish({ code, signal, error: timedOut ? Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }) : null }),
+    );
+  });
+}
