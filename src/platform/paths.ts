@@ -1,0 +1,27 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root (holding config/ and migrations/), found by walking up from this compiled file. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    dir = dirname(dir);
+    if (existsSync(join(dir, 'migrations')) && existsSync(join(dir, 'package.json'))) return dir;
+  }
+  throw new Error('train-profiler: cannot find the package root (migrations/ missing)');
+}
+
+export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PROFILER_HOME) return resolve(env.PROFILER_HOME);
+  const xdg = env.XDG_DATA_HOME;
+  return xdg ? join(xdg, 'train-profiler') : join(homedir(), '.local', 'share', 'train-profiler');
+}
+
+export const homeFiles = (home: string) => ({
+  db: join(home, 'profiler.db'),
+  lock: join(home, 'daemon.lock'),
+  log: join(home, 'daemon.log'),
+  config: join(home, 'config.json'),
+});

@@ -1,0 +1,59 @@
+import type { DB } from './db.js';
+
+export interface EpochRow {
+  rid: number;
+  epoch: number;
+  printed: number | null;
+  source: string | null;
+  started_at: number;
+  ended_at: number | null;
+  energy_j: number | null;
+  gpu_j: number | null;
+  ram_j: number | null;
+  cpu_j: number | null;
+  avg_power_w: number | null;
+}
+
+export interface EpochAggregate {
+  energyJ: number;
+  gpuJ: number;
+  ramJ: number;
+  cpuJ: number | null;
+  avgPowerW: number | null;
+}
+
+export class EpochStore {
+  constructor(private readonly db: DB) {}
+
+  list(rid: number): EpochRow[] {
+    return this.db.prepare('SELECT * FROM epochs WHERE rid = ? ORDER BY epoch').all(rid) as EpochRow[];
+  }
+
+  last(rid: number): EpochRow | undefined {
+    return this.db.prepare('SELECT * FROM epochs WHERE rid = ? ORDER BY epoch DESC LIMIT 1').get(rid) as
+      | EpochRow
+      | undefined;
+  }
+
+  open(rid: number, startedAt: number, printed: number | null, source: string | null): EpochRow {
+    const next = ((this.last(rid)?.epoch ?? 0) as number) + 1;
+    this.db
+      .prepare('INSERT INTO epochs (rid, epoch, printed, source, started_at) VALUES (?, ?, ?, ?, ?)')
+      .run(rid, next, printed, source, startedAt);
+    return this.get(rid, next) as EpochRow;
+  }
+
+  get(rid: number, epoch: number): EpochRow | undefined {
+    return this.db.prepare('SELECT * FROM epochs WHERE rid = ? AND epoch = ?').get(rid, epoch) as EpochRow | undefined;
+  }
+
+  close(rid: number, epoch: number, endedAt: number): void {
+    this.db.prepare('UPDATE epochs SET ended_at = ? WHERE rid = ? AND epoch = ? AND ended_at IS NULL').run(endedAt, rid, epoch);
+  }
+
+  setAggregate(rid: number, epoch: number, a: EpochAggregate): void {
+    this.db
+      .prepare('UPDATE epochs SET energy_j = ?, gpu_j = ?, ram_j = ?, cpu_j = ?, avg_power_w = ? WHERE rid = ? AND epoch = ?')
+      .run(a.energyJ, a.gpuJ, a.ramJ, a.cpuJ, a.avgPowerW, rid, epoch);
+  }
+}

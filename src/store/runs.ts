@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import { invalid, notFound } from '../errors.js';
+import type { DB } from './db.js';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'imported';
+
+export interface RunRow {
+  rid: number;
+  id: string;
+  name: string | null;
+  command: string;
+  cwd: string | null;
+  status: RunStatus;
+  exit_code: number | null;
+  signal: string | null;
+  started_at: number;
+  ended_at: number | null;
+  expected_epochs: number | null;
+  client_pid: number | null;
+  sample_ms: number;
+  gpu_source: string;
+  meta: string;
+  baseline: string;
+  energy: string | null;
+  analysis: string | null;
+}
+
+export interface DeviceRow {
+  id: number;
+  uuid: string;
+  idx: number | null;
+  name: string | null;
+  power_limit_w: number | null;
+  max_power_limit_w: number | null;
+  mem_total_mib: number | null;
+  mig_uuids: string;
+  shared?: number;
+}
+
+/** Sortable, short, prefix-friendly: 9 base-36 chars of time then 4 random. */
+export function newRunId(now = Date.now()): string {
+  return now.toString(36).padStart(9, '0') + randomBytes(3).toString('hex').slice(0, 4);
+}
+
+export class RunStore {
+  constructor(private readonly db: DB) {}
+
+  create(r: {
+    name: string | null;
+    command: string[];
+    cwd: string | null;
+    startedAt: number;
+    expectedEpochs: number | null;
+    clientPid: number | null;
+    sampleMs: number;
+    meta: Record<string, string>;
+    status?: RunStatus;
+  }): RunRow {
+    const id = newRunId(r.startedAt);
+    this.db
+      .prepare(
+        `INSERT INTO runs (id, name, command, cwd, status, started_at, expected_epochs, client_pid, sample_ms, meta)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(id, r.name, JSON.stringify(r.command), r.cwd, r.status ?? 'running', r.startedAt, r.expectedEpochs,
+        r.clientPid, r.sampleMs, JSON.stringify(r.meta));
+    return this.byId(id) as RunRow;
+  }
+
+  byId(id: string): RunRow | undefined {
+    return this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+  }
+
+  /** RUN as the CLI takes it: an id, a unique id prefix, or `last`. */
+  resolve(ref: string): RunRow {
+    if (ref === 'last') {
+      const r = this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC, rid DESC LIMIT 1').get() as RunRow | undefined;
+      if (!r) throw notFound('no runs recorded yet');
+      return r;
+    }
+    if (!/^[0-9a-z]{1,40}$/.test(ref)) throw invalid(`not a run id: "${ref}"`);
+    const exact = this.byId(ref);
+    if (exact) return exact;
+    const rows = this.db.prepare("SELECT * FROM runs WHERE id LIKE ? || '%' LIMIT 2").all(ref) as RunRow[];
+    if (rows.length === 0) throw notFound(`no run matches "${ref}"`);
+    if (rows.length > 1) throw invalid(`"${ref}" matches several runs; give more of the id`);
+    return rows[0] as RunRow;
+  }
+
+  list(opts: { limit?: number; status?: RunStatus } = {}): RunRow[] {
+    const where = opts.status ? 'WHERE status = ?' : '';
+    const args: unknown[] = opts.status ? [opts.status] : [];
+    return this.db
+      .prepare(`SELECT * FROM runs ${where} ORDER BY started_at DESC, rid DESC LIMIT ?`)
+      .all(...args, opts.limit ?? -1) as RunRow[];
+  }
+
+  update(rid: number, fields: Partial<Omit<RunRow, 'rid' | 'id'>>): void {
+    const keys = Object.keys(fields);
+    if (keys.length === 0) return;
+    const sql = `UPDATE runs SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE rid = @rid`;
+    this.db.prepare(sql).run({ ...fields, rid });
+  }
+
+  devices(rid: number): DeviceRow[] {
+    return this.db
+      .prepare(
+        `SELECT d.*, rd.shared FROM run_devices rd JOIN devices d ON d.id = rd.dev WHERE rd.rid = ? ORDER BY d.idx, d.uuid`,
+      )
+      .all(rid) as DeviceRow[];
+  }
+
+  setDevices(rid: number, devIds: number[], source: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM run_devices WHERE rid = ?').run(rid);
+      const ins = this.db.prepare('INSERT OR IGNORE INTO run_devices (rid, dev) VALUES (?, ?)');
+      for (const d of devIds) ins.run(rid, d);
+      this.db.prepare('UPDATE runs SET gpu_source = ? WHERE rid = ?').run(source, rid);
+    })();
+  }
+
+  markShared(rid: number, dev: number): void {
+    this.db.prepare('UPDATE run_devices SET shared = 1 WHERE rid = ? AND dev = ?').run(rid, dev);
+  }
+
+  allDevices(): DeviceRow[] {
+    return this.db.prepare('SELECT * FROM devices ORDER BY idx, uuid').all() as DeviceRow[];
+  }
+
+  addEvent(rid: number | null, kind: string, data: object = {}, t = Date.now()): number {
+    return Number(
+      this.db.prepare('INSERT INTO events (rid, t, kind, data) VALUES (?, ?, ?, ?)').run(rid, t, kind, JSON.stringify(data))
+        .lastInsertRowid,
+    );
+  }
+
+  events(rid: number, kind?: string): { id: number; t: number; kind: string; data: Record<string, unknown> }[] {
+    const rows = this.db
+      .prepare(`SELECT id, t, kind, data FROM events WHERE rid = ? ${kind ? 'AND kind = ?' : ''} ORDER BY id`)
+      .all(...(kind ? [rid, kind] : [rid])) as { id: number; t: number; kind: string; data: string }[];
+    return rows.map((r) => ({ ...r, data: JSON.parse(r.data) as Record<string, unknown> }));
+  }
+}
