@@ -1,0 +1,160 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pidusage from 'pidusage';
+import { invalid } from '../errors.js';
+import type { ProcessSample } from './types.js';
+
+/** The fields of `/proc/<pid>/stat` the tree scan needs. */
+export interface ProcStat {
+  pid: number;
+  comm: string;
+  state: string;
+  ppid: number;
+}
+
+/** Parses one `/proc/<pid>/stat` line; null when it is not one (truncated, empty, garbage). */
+export function parseProcStat(text: string): ProcStat | null {
+  const open = text.indexOf('(');
+  // comm may itself hold spaces, parentheses and newlines, so the fixed fields start after the LAST ')'.
+  const close = text.lastIndexOf(')');
+  if (open < 1 || close < open) return null;
+  const pidText = text.slice(0, open).trim();
+  const rest = text.slice(close + 1).trim().split(/\s+/);
+  const state = rest[0];
+  const ppidText = rest[1];
+  if (!/^\d+$/.test(pidText) || state === undefined || ppidText === undefined || !/^\d+$/.test(ppidText)) {
+    return null;
+  }
+  return { pid: Number(pidText), comm: text.slice(open + 1, close), state, ppid: Number(ppidText) };
+}
+
+/** Reads every `<procRoot>/<pid>/stat`; processes that vanish or hold garbage mid-scan are left out. */
+export async function scanProcesses(procRoot = '/proc'): Promise<ProcStat[]> {
+  // sorted so the tree order is deterministic whatever order the filesystem lists entries in
+  const names = (await readdir(procRoot)).filter((n) => /^\d+$/.test(n)).sort((a, b) => Number(a) - Number(b));
+  const out: ProcStat[] = [];
+  const batch = 64; // bounded parallelism: a host can list thousands of pids
+  for (let i = 0; i < names.length; i += batch) {
+    const stats = await Promise.all(
+      names.slice(i, i + batch).map(async (name) => {
+        try {
+          const st = parseProcStat(await readFile(join(procRoot, name, 'stat'), 'utf8'));
+          return st !== null && String(st.pid) === name ? st : null;
+        } catch {
+          return null; // ENOENT/ESRCH: the process exited between readdir and read
+        }
+      }),
+    );
+    for (const st of stats) if (st !== null) out.push(st);
+  }
+  return out;
+}
+
+function checkPid(pid: number): void {
+  if (!Number.isSafeInteger(pid) || pid <= 0) throw invalid(`rootPid must be a positive integer, got ${String(pid)}`);
+}
+
+/**
+ * The root and all its descendants (root first, then breadth-first), by parent pid.
+ * Empty when the root is not running. Descendants re-parented away (double fork, daemonize) are not found.
+ */
+export async function findDescendants(rootPid: number, procRoot = '/proc'): Promise<number[]> {
+  checkPid(rootPid);
+  const all = await scanProcesses(procRoot);
+  if (!all.some((p) => p.pid === rootPid)) return [];
+  const children = new Map<number, number[]>();
+  for (const p of all) {
+    if (p.pid === p.ppid) continue; // a self-parented entry would loop
+    const list = children.get(p.ppid);
+    if (list) list.push(p.pid);
+    else children.set(p.ppid, [p.pid]);
+  }
+  const seen = new Set<number>([rootPid]);
+  const order = [rootPid];
+  for (let i = 0; i < order.length; i++) {
+    for (const child of children.get(order[i] as number) ?? []) {
+      if (!seen.has(child)) {
+        seen.add(child);
+        order.push(child);
+      }
+    }
+  }
+  return order;
+}
+
+/** Per-pid usage as pidusage reports it: RSS in bytes, CPU in % of one core since the previous call. */
+export type UsageFn = (pids: number[]) => Promise<Record<number, { memory: number; cpu: number } | undefined>>;
+
+export interface ProcessTreeSample {
+  t: number;
+  pids: number[];
+  rssBytes: number;
+  cpuPct: number;
+  processes: ProcessSample[];
+}
+
+export interface ProcessTreeSamplerOptions {
+  rootPid: number;
+  procRoot?: string;
+  now?: () => number;
+  /** Replaces pidusage (tests on fixture trees, whose pids do not exist). */
+  usage?: UsageFn;
+  /**
+   * How long pidusage keeps a pid's history (and its open /proc fd) after the last query. Must exceed the
+   * sampling interval, else every CPU% reads 0; dead pids' fds are closed by pidusage once this expires.
+   */
+  historyMaxAgeMs?: number;
+}
+
+export function pidusageFn(maxAgeMs: number): UsageFn {
+  return async (pids) => {
+    // pidusage rejects a lone dead pid but, with several, answers undefined for the dead ones.
+    return (await pidusage([...pids], { maxage: maxAgeMs })) as Record<number, { memory: number; cpu: number } | undefined>;
+  };
+}
+
+/**
+ * Samples the RSS and CPU% of a run's process tree, summed over its live processes.
+ * CPU% is pidusage's: % of one core averaged since that pid's previous sample (0 at a pid's first sample).
+ * We never call pidusage.clear(): it drops its history without closing the cached /proc fds (a real fd leak,
+ * measured on pidusage 4.1.0); dead pids instead expire after historyMaxAgeMs, which closes their fds.
+ */
+export function createProcessTreeSampler(opts: ProcessTreeSamplerOptions): {
+  sample(): Promise<ProcessTreeSample>;
+} {
+  const procRoot = opts.procRoot ?? '/proc';
+  const now = opts.now ?? Date.now;
+  const maxAge = opts.historyMaxAgeMs ?? 10_000;
+  if (!Number.isFinite(maxAge) || maxAge <= 0) {
+    throw invalid(`historyMaxAgeMs must be a positive number, got ${String(opts.historyMaxAgeMs)}`);
+  }
+  checkPid(opts.rootPid);
+  const usage = opts.usage ?? pidusageFn(maxAge);
+  return {
+    async sample(): Promise<ProcessTreeSample> {
+      const t = now();
+      const found = await findDescendants(opts.rootPid, procRoot);
+      let stats: Awaited<ReturnType<UsageFn>> = {};
+      if (found.length > 0) {
+        try {
+          stats = await usage(found);
+        } catch {
+          stats = {}; // every pid vanished before pidusage read it (or /proc became unreadable)
+        }
+      }
+      const processes: ProcessSample[] = [];
+      for (const pid of found) {
+        const s = stats[pid];
+        if (!s || !Number.isFinite(s.memory) || !Number.isFinite(s.cpu)) continue;
+        processes.push({ t, pid, rssBytes: s.memory, cpuPct: s.cpu });
+      }
+      return {
+        t,
+        pids: processes.map((p) => p.pid),
+        rssBytes: processes.reduce((a, p) => a + p.rssBytes, 0),
+        cpuPct: processes.reduce((a, p) => a + p.cpuPct, 0),
+        processes,
+      };
+    },
+  };
+}
