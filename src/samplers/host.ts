@@ -1,0 +1,59 @@
+import si from 'systeminformation';
+import { ProfilerError } from '../errors.js';
+
+export interface SystemMemory {
+  totalBytes: number;
+  usedBytes: number;
+  availableBytes: number;
+}
+
+/** The subset of systeminformation's `mem()` result we rely on. */
+export type MemSource = () => Promise<{ total: number; available: number }>;
+
+/**
+ * System memory in bytes. used = total − available: systeminformation's own `used` is total − free, which counts
+ * page cache and reclaimable slab as used; MemAvailable is the kernel's estimate of what can be had without swapping.
+ */
+export async function readSystemMemory(source: MemSource = () => si.mem()): Promise<SystemMemory> {
+  let m: { total: number; available: number };
+  try {
+    m = await source();
+  } catch (cause) {
+    throw new ProfilerError('PROF_ERR_HOST_MEMORY', 'could not read system memory', 500, { cause });
+  }
+  const total = m?.total;
+  const available = m?.available;
+  if (
+    typeof total !== 'number' ||
+    typeof available !== 'number' ||
+    !Number.isFinite(total) ||
+    !Number.isFinite(available) ||
+    total <= 0 ||
+    available < 0 ||
+    available > total
+  ) {
+    throw new ProfilerError(
+      'PROF_ERR_HOST_MEMORY',
+      `system memory reading is not plausible: total=${String(total)} available=${String(available)}`,
+      500,
+    );
+  }
+  return { totalBytes: total, usedBytes: total - available, availableBytes: available };
+}
+
+/** Bytes in the study's "MB": psutil RSS divided by 1024 × 1024. */
+const MIB = 1024 * 1024;
+
+/**
+ * RAM power of a process tree, as the study modelled it: 3.75e-4 W per MB of RSS, with MB = 2^20 bytes
+ * (psutil bytes / 1024 / 1024). wPerGB is per 1000 such MB (0.375 W/GB), so W = rssBytes / 2^20 × wPerGB / 1000.
+ */
+export function ramPowerW(rssBytes: number, wPerGB = 0.375): number {
+  if (!Number.isFinite(rssBytes) || rssBytes < 0) {
+    throw new ProfilerError('PROF_ERR_INVALID', `rssBytes must be a finite number >= 0, got ${String(rssBytes)}`);
+  }
+  if (!Number.isFinite(wPerGB) || wPerGB < 0) {
+    throw new ProfilerError('PROF_ERR_INVALID', `wPerGB must be a finite number >= 0, got ${String(wPerGB)}`);
+  }
+  return ((rssBytes / MIB) * wPerGB) / 1000;
+}
