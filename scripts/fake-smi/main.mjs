@@ -21,12 +21,15 @@ function exit(code, text = '') {
 function parseModes(env) {
   const modes = new Set();
   let dieAfter = null;
+  let hangAfter = null;
   for (const m of (env ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
     const d = /^die-after:(\d+)$/.exec(m);
+    const h = /^hang-after:(\d+)$/.exec(m);
     if (d) dieAfter = Number(d[1]);
+    else if (h) hangAfter = Number(h[1]);
     else modes.add(m);
   }
-  return { modes, dieAfter };
+  return { modes, dieAfter, hangAfter };
 }
 
 function parseArgs(argv) {
@@ -71,7 +74,7 @@ const XID = (i, t) =>
   `\nXid (PCI:0000:0${i + 1}:00): 13, pid=${4000 + (t % 1000)}, name=python3, Graphics SM Warp Exception on (GPC 0, TPC 1)`;
 
 function main() {
-  const { modes, dieAfter } = parseModes(process.env.FAKE_SMI_MODE);
+  const { modes, dieAfter, hangAfter } = parseModes(process.env.FAKE_SMI_MODE);
   const oldDriver = modes.has('old-driver');
   if (modes.has('hang')) return setInterval(() => {}, 1 << 30);
   if (modes.has('nodriver')) return exit(9, FIXTURE_NODRIVER);
@@ -152,6 +155,8 @@ function main() {
     out.write(tickText(k));
     k++;
     if (dieAfter !== null && k >= dieAfter) return exit(1);
+    // A wedged driver: the process stays alive but prints nothing more.
+    if (hangAfter !== null && k >= hangAfter) return setInterval(() => {}, 1 << 30);
     // Absolute schedule: ticks do not drift with the time each query takes.
     setTimeout(tick, Math.max(0, first + k * loopMs - Date.now()));
   };

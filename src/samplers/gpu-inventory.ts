@@ -46,7 +46,7 @@ const asArray = (n: XmlNode | XmlNode[] | undefined): XmlNode[] => (n === undefi
 function child(n: XmlNode | XmlNode[] | undefined, ...path: string[]): XmlNode | undefined {
   let cur: XmlNode | XmlNode[] | undefined = n;
   for (const key of path) {
-    if (cur === undefined || typeof cur === 'string' || Array.isArray(cur)) return undefined;
+    if (cur === undefined || cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
     cur = cur[key];
   }
   return Array.isArray(cur) ? cur[0] : cur;
