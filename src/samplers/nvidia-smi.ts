@@ -92,6 +92,8 @@ export function createGpuStream(opts: GpuStreamOptions): GpuStream {
 
   const becomeUnavailable = (message: string): void => {
     if (health.state === 'unavailable') return;
+    if (watchdog) clearInterval(watchdog);
+    watchdog = null;
     log?.warn({ command: opts.command }, `${message}; GPU power will not be sampled`);
     setHealth({ state: 'unavailable', message });
   };
