@@ -1,0 +1,86 @@
+import pino from 'pino';
+import type { Config } from '../../config/schema.js';
+import { createDaemon } from '../../daemon/create-daemon.js';
+import { acquireLock } from '../../daemon/lock.js';
+import { homeFiles } from '../../platform/paths.js';
+import { Client } from '../client.js';
+import { ensureDaemon, lockedPid, stopDaemon } from '../daemon-control.js';
+
+/** `profiler daemon run`: the daemon in the foreground until SIGTERM/SIGINT, then a graceful stop. */
+async function runForeground(cfg: Config): Promise<number> {
+  const release = acquireLock(cfg.home, { port: cfg.port, host: cfg.host });
+  const logger = pino(
+    { level: process.env.PROFILER_LOG_LEVEL ?? 'info', base: { pid: process.pid } },
+    pino.destination({ dest: homeFiles(cfg.home).log, append: true, mkdir: true, sync: false }),
+  );
+  let daemon;
+  try {
+    daemon = createDaemon({ config: cfg, logger });
+    const addr = await daemon.listen();
+    logger.info({ ...addr, home: cfg.home }, 'daemon listening');
+  } catch (err) {
+    release();
+    logger.error({ err }, 'daemon failed to start');
+    logger.flush();
+    throw err;
+  }
+  const d = daemon;
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (sig: string): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ sig }, 'daemon stopping');
+      d.close()
+        .catch((err: unknown) => logger.error({ err }, 'error while stopping'))
+        .finally(() => {
+          release();
+          logger.info('daemon stopped');
+          logger.flush();
+          resolve();
+        });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => stop('SIGHUP'));
+  });
+  return 0;
+}
+
+export async function daemonCommand(cfg: Config, args: string[], json: boolean): Promise<number> {
+  const sub = args[0];
+  const out = (human: string, obj: object): void => {
+    process.stdout.write(json ? JSON.stringify(obj) + '\n' : human + '\n');
+  };
+  switch (sub) {
+    case 'run':
+      return runForeground(cfg);
+    case 'start': {
+      const { started, client } = await ensureDaemon(cfg);
+      out(started ? `daemon started on ${client.baseUrl}` : `daemon already running on ${client.baseUrl}`, { started, url: client.baseUrl });
+      return 0;
+    }
+    case 'stop': {
+      const r = await stopDaemon(cfg);
+      out(`daemon ${r}`, { result: r });
+      return 0;
+    }
+    case 'status': {
+      const client = new Client(cfg);
+      const h = await client.health(1000);
+      if (!h) {
+        out(`daemon not running (home ${cfg.home})`, { running: false, home: cfg.home, lockPid: lockedPid(cfg) });
+        return 3;
+      }
+      const gpu = h.gpuSampler as { state?: string; message?: string | null } | undefined;
+      out(
+        `daemon running on ${client.baseUrl} (pid ${String(h.pid)}), ${String(h.activeRuns)} active run(s), ` +
+          `GPU sampler ${gpu?.state ?? '?'}${gpu?.message ? ` (${gpu.message})` : ''}, home ${cfg.home}`,
+        { running: true, url: client.baseUrl, ...h },
+      );
+      return 0;
+    }
+    default:
+      throw new Error(`profiler daemon: expected start | stop | status | run, got ${sub === undefined ? 'nothing' : `"${sub}"`}`);
+  }
+}

@@ -1,0 +1,75 @@
+import type { Config } from '../../config/schema.js';
+import { EnergyService } from '../../daemon/energy-service.js';
+import { homeFiles } from '../../platform/paths.js';
+import { runJson, type RunJson } from '../../report/run-json.js';
+import { openDatabase } from '../../store/db.js';
+import { EpochStore } from '../../store/epochs.js';
+import { RunStore } from '../../store/runs.js';
+import { SampleStore } from '../../store/samples.js';
+import { fmtDuration, fmtJ } from '../format.js';
+
+/** Reads runs straight from the database, so `runs` and `show` work whether or not the daemon runs. */
+function withStore<T>(cfg: Config, fn: (deps: Parameters<typeof runJson>[0]) => T): T {
+  const db = openDatabase(homeFiles(cfg.home).db);
+  try {
+    const runs = new RunStore(db);
+    const epochs = new EpochStore(db);
+    const energy = new EnergyService(cfg, runs, epochs, new SampleStore(db));
+    return fn({ db, runs, epochs, energy, now: Date.now });
+  } finally {
+    db.close();
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+export function runsCommand(cfg: Config, opts: { json: boolean; limit: number | null }): number {
+  const list = withStore(cfg, (d) => d.runs.list({ limit: opts.limit ?? 20 }).map((r) => runJson(d, r, { epochs: false })));
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(list, null, 2) + '\n');
+    return 0;
+  }
+  if (list.length === 0) {
+    process.stdout.write(`no runs yet (home ${cfg.home}); start one with: profiler run -- CMD\n`);
+    return 0;
+  }
+  const rows = [['ID', 'NAME', 'STATUS', 'STARTED', 'DURATION', 'ENERGY', 'GPUS', 'COMMAND']];
+  for (const r of list) {
+    rows.push([r.id, r.name ?? '', r.status, r.startedAt.slice(0, 19).replace('T', ' '), fmtDuration(r.durationS),
+      fmtJ(r.energy.totalJ), String(r.devices.length), r.command.join(' ').slice(0, 50)]);
+  }
+  process.stdout.write(table(rows) + '\n');
+  return 0;
+}
+
+export function formatRun(r: RunJson): string {
+  const out = [
+    `run ${r.id}${r.name ? ` (${r.name})` : ''}: ${r.status}${r.exitCode !== null ? `, exit ${r.exitCode}` : ''}${r.signal ? `, ${r.signal}` : ''}`,
+    `command   ${r.command.join(' ')}`,
+    `started   ${r.startedAt}   ended ${r.endedAt ?? '—'}   duration ${fmtDuration(r.durationS)}`,
+    `energy    total ${fmtJ(r.energy.totalJ)}  GPU ${fmtJ(r.energy.gpuJ)}  RAM ${fmtJ(r.energy.ramJ)}  CPU ${r.energy.cpuJ === null ? 'not measured' : fmtJ(r.energy.cpuJ)}`,
+    `baselines MLCO2 ${fmtJ(r.baselines.mlco2J)}  Green Algorithms ${fmtJ(r.baselines.greenAlgorithmsJ)}`,
+    `gpus      ${r.devices.length === 0 ? 'none measured' : r.devices.map((d) => `${d.index ?? '?'}:${d.name ?? d.uuid}${d.shared ? ' (shared)' : ''}`).join(', ')}  [${r.gpuSource}]`,
+  ];
+  if (r.energy.gaps > 0) out.push(`gaps      ${r.energy.gaps} not bridged; GPU coverage ${(r.energy.gpuCoverage * 100).toFixed(1)} %`);
+  const ep = r.epochs ?? [];
+  out.push(`epochs    ${ep.length}${r.expectedEpochs ? ` of ${r.expectedEpochs} expected` : ''}`);
+  if (ep.length > 0) {
+    const rows = [['EPOCH', 'DURATION', 'ENERGY', 'GPU', 'RAM', 'AVG POWER']];
+    for (const e of ep) {
+      rows.push([String(e.epoch), fmtDuration(e.durationS), fmtJ(e.energyJ), fmtJ(e.gpuJ), fmtJ(e.ramJ),
+        e.avgPowerW === null ? '—' : `${e.avgPowerW.toFixed(1)} W`]);
+    }
+    out.push(table(rows));
+  }
+  return out.join('\n');
+}
+
+export function showCommand(cfg: Config, ref: string, opts: { json: boolean }): number {
+  const r = withStore(cfg, (d) => runJson(d, d.runs.resolve(ref), { epochs: true }));
+  process.stdout.write((opts.json ? JSON.stringify(r, null, 2) : formatRun(r)) + '\n');
+  return 0;
+}

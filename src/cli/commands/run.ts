@@ -1,0 +1,91 @@
+import { constants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import type { Config } from '../../config/schema.js';
+import { createEpochContext, createEpochDetector, type EpochDetector, type EpochEvent } from '../../epochs/index.js';
+import { spawnProcess } from '../../platform/exec.js';
+import { newRunId } from '../../store/runs.js';
+import { Client } from '../client.js';
+import { DaemonLink } from '../daemon-link.js';
+import { parseRunArgs } from '../run-args.js';
+import { formatSummary } from '../format.js';
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** Copies the child's bytes to ours unchanged, pausing the child when our side is slow (nothing is dropped). */
+function passThrough(from: Readable, to: Writable, onChunk: (s: string) => void): Promise<void> {
+  return new Promise((resolve) => {
+    to.on('error', () => from.destroy()); // reader gone (EPIPE): the child sees its pipe close, as without us
+    from.on('data', (chunk: Buffer) => {
+      if (!to.destroyed && !to.write(chunk)) {
+        from.pause();
+        to.once('drain', () => from.resume());
+      }
+      onChunk(chunk.toString('latin1'));
+    });
+    from.on('close', resolve);
+    from.on('error', resolve);
+  });
+}
+
+/** `profiler run -- CMD`: runs CMD exactly as without us and records it through the daemon. */
+export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
+  const args = parseRunArgs(argv);
+  const id = newRunId();
+  const url = new Client(cfg).baseUrl;
+  const env: NodeJS.ProcessEnv = { ...process.env, PROFILER_URL: url, PROFILER_RUN_ID: id };
+  if (env.PYTHONUNBUFFERED === undefined) env.PYTHONUNBUFFERED = '1';
+  // Register first (starting the daemon if needed, ≤ daemonStartTimeoutMs) so the run is covered from its start;
+  // when the daemon cannot be reached the command still runs, unrecorded.
+  const link = await DaemonLink.open(cfg, id, {
+    id,
+    name: args.name,
+    command: args.command,
+    cwd: process.cwd(),
+    expectedEpochs: args.epochs,
+    cudaVisibleDevices: env.CUDA_VISIBLE_DEVICES ?? null,
+    gpus: args.gpus,
+    meta: args.meta,
+  });
+  const child = spawnProcess(args.command[0] as string, args.command.slice(1), { stdio: ['inherit', 'pipe', 'pipe'], env });
+  const spawnError = new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
+  const forward = (sig: NodeJS.Signals): void => {
+    // A terminal's Ctrl-C already reaches the whole foreground group, the command included: do not send it twice.
+    if (sig === 'SIGINT' && process.stdin.isTTY) return;
+    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+
+  if (child.pid === undefined) {
+    const err = await spawnError;
+    for (const s of FORWARDED) process.off(s, forward);
+    await link.finish({ exitCode: err.code === 'ENOENT' ? 127 : 126, signal: null, endedAt: Date.now(), status: 'failed' });
+    process.stderr.write(`profiler: cannot run ${args.command[0]}: ${err.message}\n`);
+    return err.code === 'ENOENT' ? 127 : 126;
+  }
+  link.attach(child.pid);
+  const context = createEpochContext();
+  const detectors: EpochDetector[] = [0, 1].map(() => createEpochDetector({ pattern: args.epochPattern, context }));
+  const onEvents = (events: EpochEvent[]): void => {
+    const at = Date.now();
+    for (const e of events) link.mark({ event: e.kind, epoch: e.printed, total: args.epochs === null ? e.total : null, source: e.source, at });
+  };
+  const done = Promise.all([
+    passThrough(child.stdout as Readable, process.stdout, (s) => onEvents((detectors[0] as EpochDetector).feed(s))),
+    passThrough(child.stderr as Readable, process.stderr, (s) => onEvents((detectors[1] as EpochDetector).feed(s))),
+  ]);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.once('exit', (c, s) => resolve([c, s])),
+  );
+  const endedAt = Date.now();
+  await done;
+  for (const d of detectors) onEvents(d.end());
+  for (const s of FORWARDED) process.off(s, forward);
+  const run = await link.finish({ exitCode: code, signal, endedAt });
+  if (!args.quiet) {
+    for (const p of link.problems) process.stderr.write(`profiler: ${p}\n`);
+    if (run) process.stderr.write(formatSummary(run) + '\n');
+    else process.stderr.write(`profiler: run ${id} was not recorded (see above); the command ran normally\n`);
+  }
+  if (signal !== null) return 128 + (constants.signals[signal] ?? 0);
+  return code ?? 1;
+}

@@ -1,0 +1,40 @@
+import { J_PER_KWH } from '../analysis/energy.js';
+import type { RunJson } from '../report/run-json.js';
+
+export function fmtJ(j: number | null | undefined): string {
+  if (j === null || j === undefined || !Number.isFinite(j)) return '—';
+  const a = Math.abs(j);
+  if (a >= 1e9) return `${(j / 1e9).toFixed(2)} GJ`;
+  if (a >= 1e6) return `${(j / 1e6).toFixed(2)} MJ`;
+  if (a >= 1e3) return `${(j / 1e3).toFixed(2)} kJ`;
+  return `${j.toFixed(1)} J`;
+}
+
+export const fmtKWh = (j: number): string => `${(j / J_PER_KWH).toPrecision(3)} kWh`;
+
+export function fmtDuration(s: number | null): string {
+  if (s === null || !Number.isFinite(s)) return '—';
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = Math.round(s % 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
+}
+
+/** The end-of-run summary printed on stderr. */
+export function formatSummary(r: RunJson): string {
+  const e = r.energy;
+  const epochs = r.epochs?.length ?? 0;
+  const meanW = r.durationS > 0 ? e.totalJ / r.durationS : 0;
+  const lines = [
+    `profiler: run ${r.id} ${r.status} in ${fmtDuration(r.durationS)} (exit ${r.signal ?? r.exitCode ?? '?'})`,
+    `profiler: energy ${fmtJ(e.totalJ)} = ${fmtKWh(e.totalJ)}  (GPU ${fmtJ(e.gpuJ)} ${fmtKWh(e.gpuJ)}, RAM ${fmtJ(e.ramJ)} ${fmtKWh(e.ramJ)}` +
+      `${e.cpuJ === null ? ', CPU not measured' : `, CPU ${fmtJ(e.cpuJ)} not in total`})`,
+    `profiler: ${epochs} epoch(s)${r.expectedEpochs ? ` of ${r.expectedEpochs}` : ''}, mean power ${meanW.toFixed(1)} W, ` +
+      `${r.devices.length} GPU(s)${r.gpuSource === 'all' && r.devices.length > 0 ? ' (all GPUs: no process of the run was seen on one)' : ''}`,
+  ];
+  if (r.devices.length === 0) lines.push('profiler: no GPU was measured (nvidia-smi unavailable or no GPU matched): host metrics only');
+  if (e.gaps > 0) lines.push(`profiler: ${e.gaps} gap(s) in the GPU samples were not bridged; GPU coverage ${(e.gpuCoverage * 100).toFixed(1)} %`);
+  lines.push(`profiler: details: profiler show ${r.id}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.js';
+import { ProfilerError } from '../errors.js';
+import { daemonCommand } from './commands/daemon.js';
+import { runsCommand, showCommand } from './commands/query.js';
+import { runCommand } from './commands/run.js';
+
+const USAGE = `usage: profiler <command>
+  run [--name NAME] [--epochs N] [--epoch-pattern REGEX] [--gpus LIST] [--meta KEY=VALUE]… [--quiet] -- CMD [ARG…]
+  daemon start | stop | status [--json] | run
+  runs [--json] [--limit N]
+  show RUN [--json]          RUN: an id, a unique id prefix, or "last"
+environment: PROFILER_HOME, PROFILER_PORT, PROFILER_NVIDIA_SMI, PROFILER_SAMPLE_MS, PROFILER_TOKEN (see README)`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return cmd === undefined ? 2 : 0;
+  }
+  const config = loadConfig();
+  if (cmd === 'run') return runCommand(config, rest);
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, limit: { type: 'string' } },
+  });
+  switch (cmd) {
+    case 'daemon':
+      return daemonCommand(config, positionals, values.json ?? false);
+    case 'runs': {
+      const limit = values.limit === undefined ? null : Number(values.limit);
+      if (limit !== null && (!Number.isInteger(limit) || limit < 1)) throw new Error(`--limit must be a positive integer, got "${values.limit}"`);
+      return runsCommand(config, { json: values.json ?? false, limit });
+    }
+    case 'show':
+      if (positionals.length !== 1) throw new Error('usage: profiler show RUN [--json]');
+      return showCommand(config, positionals[0] as string, { json: values.json ?? false });
+    default:
+      throw new Error(`unknown command "${cmd}"\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const code = err instanceof ProfilerError ? ` [${err.code}]` : '';
+    process.stderr.write(`profiler: ${(err as Error).message}${code}\n`);
+    process.exitCode = 2;
+  },
+);

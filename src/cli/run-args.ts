@@ -1,0 +1,76 @@
+import { compileEpochPattern } from '../epochs/index.js';
+
+export interface RunArgs {
+  name: string | null;
+  epochs: number | null;
+  epochPattern: string | null;
+  gpus: string | null;
+  meta: Record<string, string>;
+  quiet: boolean;
+  command: string[];
+}
+
+/**
+ * `profiler run [options] -- CMD [ARG…]`. Options end at `--` or at the first word that is not an option, so
+ * `profiler run python train.py --lr 1` also works; everything after belongs to CMD untouched.
+ */
+export function parseRunArgs(argv: string[]): RunArgs {
+  const a: RunArgs = { name: null, epochs: null, epochPattern: null, gpus: null, meta: {}, quiet: false, command: [] };
+  let i = 0;
+  const value = (flag: string): string => {
+    const v = argv[++i];
+    if (v === undefined) throw new Error(`profiler run: ${flag} needs a value`);
+    return v;
+  };
+  for (; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      i++;
+      break;
+    }
+    if (!arg.startsWith('-')) break;
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 && arg.startsWith('--') ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 && arg.startsWith('--') ? arg.slice(eq + 1) : undefined;
+    const get = (): string => inline ?? value(flag);
+    switch (flag) {
+      case '--name':
+        a.name = get();
+        break;
+      case '--epochs': {
+        const v = get();
+        if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 10_000_000) {
+          throw new Error(`profiler run: --epochs must be a positive integer, got "${v}"`);
+        }
+        a.epochs = Number(v);
+        break;
+      }
+      case '--epoch-pattern':
+        a.epochPattern = get();
+        compileEpochPattern(a.epochPattern);
+        break;
+      case '--gpus': {
+        const v = get().trim();
+        if (!/^[\w:-]+(,[\w:-]+)*$/.test(v)) throw new Error(`profiler run: --gpus takes indices or UUIDs separated by commas, got "${v}"`);
+        a.gpus = v;
+        break;
+      }
+      case '--meta': {
+        const v = get();
+        const k = v.indexOf('=');
+        if (k < 1) throw new Error(`profiler run: --meta takes KEY=VALUE, got "${v}"`);
+        a.meta[v.slice(0, k)] = v.slice(k + 1);
+        break;
+      }
+      case '--quiet':
+      case '-q':
+        a.quiet = true;
+        break;
+      default:
+        throw new Error(`profiler run: unknown option "${arg}" (put the command after --)`);
+    }
+  }
+  a.command = argv.slice(i);
+  if (a.command.length === 0) throw new Error('profiler run: no command given: profiler run [options] -- CMD [ARG…]');
+  return a;
+}

@@ -1,0 +1,148 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from '../api/app.js';
+import type { Config } from '../config/schema.js';
+import { readSystemMemory } from '../samplers/host.js';
+import { createGpuStream, queryComputeApps } from '../samplers/nvidia-smi.js';
+import { readGpuInventory } from '../samplers/gpu-inventory.js';
+import { createProcessTreeSampler } from '../samplers/process-tree.js';
+import { createRaplReader } from '../samplers/rapl.js';
+import { openDatabase, type DB } from '../store/db.js';
+import { EpochStore } from '../store/epochs.js';
+import { RunStore, type RunRow } from '../store/runs.js';
+import { SampleStore } from '../store/samples.js';
+import { homeFiles } from '../platform/paths.js';
+import { runJson, type RunJson } from '../report/run-json.js';
+import { Attributor } from './attributor.js';
+import { EnergyService } from './energy-service.js';
+import { GpuRegistry, type InventoryReader } from './gpu-registry.js';
+import { Recorder } from './recorder.js';
+import { SamplingService, type GpuStreamFactory, type HostReaders, type TreeSampler } from './sampling.js';
+import { recoverRuns } from './recovery.js';
+
+export interface DaemonOptions {
+  config: Config;
+  logger: Logger;
+  now?: () => number;
+  /** Swappable parts, for tests. */
+  gpuStream?: GpuStreamFactory;
+  inventory?: InventoryReader;
+  treeSampler?: (pid: number) => TreeSampler;
+  host?: HostReaders;
+}
+
+export interface Daemon {
+  config: Config;
+  log: Logger;
+  db: DB;
+  runs: RunStore;
+  epochs: EpochStore;
+  samples: SampleStore;
+  energy: EnergyService;
+  recorder: Recorder;
+  sampling: SamplingService;
+  registry: GpuRegistry;
+  now: () => number;
+  report(row: RunRow, o: { epochs: boolean }): RunJson;
+  listeners: Set<(run: RunRow, kind: string, data: object) => void>;
+  devices(): object[];
+  health(): Record<string, unknown>;
+  app: FastifyInstance;
+  listen(): Promise<{ host: string; port: number }>;
+  close(): Promise<void>;
+}
+
+/** The daemon as a function of its config and parts; the CLI only parses arguments and calls this. */
+export function createDaemon(opts: DaemonOptions): Daemon {
+  const cfg = opts.config;
+  const log = opts.logger;
+  const now = opts.now ?? Date.now;
+  const db: DB = openDatabase(homeFiles(cfg.home).db);
+  const runs = new RunStore(db);
+  const epochs = new EpochStore(db);
+  const samples = new SampleStore(db);
+  const energy = new EnergyService(cfg, runs, epochs, samples);
+  const registry = new GpuRegistry(db, samples, log.child({ mod: 'inventory' }),
+    opts.inventory ?? (() => readGpuInventory({ command: cfg.nvidiaSmi, timeoutMs: cfg.inventoryTimeoutMs })));
+  const rapl = createRaplReader({ powercapRoot: cfg.powercapRoot });
+  if (!rapl.available) log.info({ reason: rapl.reason }, 'CPU energy (RAPL) not measured');
+  const host: HostReaders = opts.host ?? {
+    memory: () => readSystemMemory(),
+    cpuEnergyJ: () => rapl.read()?.energyJ ?? null,
+  };
+  const gpuLog = log.child({ mod: 'gpu' });
+  const gpuFactory: GpuStreamFactory =
+    opts.gpuStream ??
+    ((h) => createGpuStream({ command: cfg.nvidiaSmi, intervalMs: cfg.sampleMs, watchdogIntervals: cfg.watchdogIntervals,
+      logger: gpuLog, ...h }));
+  const treeFactory =
+    opts.treeSampler ??
+    ((pid: number) => createProcessTreeSampler({ rootPid: pid, procRoot: cfg.procRoot, historyMaxAgeMs: 4 * cfg.processSampleMs + 5000 }));
+  const listeners = new Set<(run: RunRow, kind: string, data: object) => void>();
+  const emit = (run: RunRow, kind: string, data: object): void => {
+    for (const l of listeners) l(run, kind, data);
+  };
+  const sampling: SamplingService = new SamplingService(cfg, log.child({ mod: 'sampling' }), samples, gpuFactory, treeFactory, host,
+    (g) => {
+      for (const r of runs.list({ status: 'running' })) runs.addEvent(r.rid, 'gpu_gap', g, g.from);
+    },
+    (batch) => {
+      let appeared = false;
+      for (const s of batch) appeared = registry.noteIndex(s.uuid, s.index, s.powerLimitW) || appeared;
+      if (appeared) attributor.deviceAppeared();
+    });
+  const attributor: Attributor = new Attributor(runs, log.child({ mod: 'attribution' }),
+    () => queryComputeApps(cfg.nvidiaSmi, 10_000), (id) => sampling.pidsOf(id),
+    (run, source) => {
+      // Devices changed: epochs already closed get their energy again from the stored samples.
+      if (source === 'compute_apps') recorder.refinalize(run);
+      emit(run, 'devices', { source });
+    }, cfg.computeAppsPollMs);
+  const recorder: Recorder = new Recorder(cfg, log.child({ mod: 'recorder' }), runs, epochs, samples, energy, {
+    onRunStarted(run, req) {
+      sampling.track(run.id, run.rid, req.pid);
+      void registry.ready.then(() => {
+        const fresh = runs.byId(run.id);
+        if (fresh?.status === 'running') attributor.assign(fresh, req);
+      });
+    },
+    onAttach(run, pid) {
+      sampling.attach(run.id, pid);
+    },
+    onRunEnded(run) {
+      sampling.untrack(run.id);
+      attributor.release(run.id);
+    },
+    async waitForSamples(run, t) {
+      const uuids = runs.devices(run.rid).map((d) => d.uuid);
+      await sampling.waitForGpu(uuids, t, 2 * cfg.sampleMs + 200);
+    },
+    emit,
+  }, now);
+  const report = (row: RunRow, o: { epochs: boolean }): RunJson => runJson({ db, runs, epochs, energy, now }, row, o);
+  const startedAt = now();
+  const daemon: Daemon = {
+    config: cfg, log, db, runs, epochs, samples, energy, recorder, sampling, registry, now, report, listeners,
+    devices: () => runs.allDevices().map((d) => ({ uuid: d.uuid, index: d.idx, name: d.name, powerLimitW: d.power_limit_w,
+      memTotalMiB: d.mem_total_mib, driverVersion: d.driver_version, cudaVersion: d.cuda_version })),
+    health: () => ({ ok: true, pid: process.pid, startedAt, home: cfg.home, version: 1,
+      activeRuns: runs.list({ status: 'running' }).length, gpuSampler: sampling.gpuHealth,
+      samplesReceived: sampling.samplesReceived, rowsWritten: samples.rowsWritten, rowsPending: samples.pending }),
+    app: null as unknown as FastifyInstance,
+    async listen(): Promise<{ host: string; port: number }> {
+      await daemon.app.listen({ host: cfg.host, port: cfg.port });
+      const addr = daemon.app.server.address();
+      return { host: cfg.host, port: typeof addr === 'object' && addr ? addr.port : cfg.port };
+    },
+    async close(): Promise<void> {
+      recorder.close();
+      attributor.close();
+      await daemon.app.close();
+      await sampling.close();
+      db.close();
+    },
+  };
+  daemon.app = buildApp(daemon, { logger: log.child({ mod: 'api' }), token: cfg.token });
+  recoverRuns({ db, runs, recorder, log, resume: (run) => sampling.track(run.id, run.rid, run.client_pid) });
+  return daemon;
+}

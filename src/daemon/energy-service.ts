@@ -1,0 +1,77 @@
+import { energyParts, sumWithin, type EnergyParts } from '../analysis/run-energy.js';
+import type { Config } from '../config/schema.js';
+import type { EpochRow, EpochStore } from '../store/epochs.js';
+import type { RunRow, RunStore } from '../store/runs.js';
+import type { SampleStore } from '../store/samples.js';
+
+export interface RunEnergy {
+  totalJ: number;
+  gpuJ: number;
+  ramJ: number;
+  cpuJ: number | null;
+  gpuCoverage: number;
+  gaps: EnergyParts['gaps'];
+}
+
+/** Computes run and epoch energy from the stored samples; the one place that knows how cuts map to epochs. */
+export class EnergyService {
+  constructor(
+    private readonly cfg: Config,
+    private readonly runs: RunStore,
+    private readonly epochs: EpochStore,
+    private readonly samples: SampleStore,
+  ) {}
+
+  private opts(run: RunRow) {
+    return {
+      gpuMaxGapMs: this.cfg.gapIntervals * run.sample_ms + 1,
+      procMaxGapMs: this.cfg.gapIntervals * this.cfg.processSampleMs + 1,
+      ramWattsPerGB: this.cfg.ramWattsPerGB,
+    };
+  }
+
+  /** Energy of one closed epoch, from raw samples over just its interval. */
+  finalizeEpoch(run: RunRow, e: EpochRow): void {
+    if (e.ended_at === null) return;
+    const p = energyParts(this.samples, run, this.runs.devices(run.rid), [e.started_at, e.ended_at], this.opts(run));
+    this.epochs.setAggregate(run.rid, e.epoch, aggregate(p, e.started_at, e.ended_at));
+  }
+
+  /** Whole-run energy up to `until`, split at every epoch boundary; optionally rewrites the epoch aggregates. */
+  compute(run: RunRow, until: number, opts: { writeEpochs?: boolean } = {}): { energy: RunEnergy; parts: EnergyParts } {
+    const epochs = this.epochs.list(run.rid);
+    const cutSet = new Set<number>([run.started_at, until]);
+    for (const e of epochs) {
+      if (e.started_at >= run.started_at && e.started_at <= until) cutSet.add(e.started_at);
+      if (e.ended_at !== null && e.ended_at <= until) cutSet.add(e.ended_at);
+    }
+    const cuts = [...cutSet].sort((a, b) => a - b);
+    const parts = energyParts(this.samples, run, this.runs.devices(run.rid), cuts, this.opts(run));
+    const all = sumWithin(parts, run.started_at, until);
+    if (opts.writeEpochs) {
+      for (const e of epochs) {
+        if (e.ended_at !== null && e.ended_at <= until) {
+          this.epochs.setAggregate(run.rid, e.epoch, aggregate(parts, e.started_at, e.ended_at));
+        }
+      }
+    }
+    return {
+      energy: {
+        totalJ: all.gpuJ + all.ramJ,
+        gpuJ: all.gpuJ,
+        ramJ: all.ramJ,
+        cpuJ: all.cpuJ,
+        gpuCoverage: parts.gpuCoverage,
+        gaps: parts.gaps,
+      },
+      parts,
+    };
+  }
+}
+
+function aggregate(p: EnergyParts, a: number, b: number) {
+  const s = sumWithin(p, a, b);
+  const energyJ = s.gpuJ + s.ramJ;
+  const durS = (b - a) / 1000;
+  return { energyJ, gpuJ: s.gpuJ, ramJ: s.ramJ, cpuJ: s.cpuJ, avgPowerW: durS > 0 ? energyJ / durS : null };
+}

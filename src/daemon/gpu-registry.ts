@@ -1,0 +1,55 @@
+import type { Logger } from 'pino';
+import type { GpuDevice } from '../samplers/types.js';
+import type { DB } from '../store/db.js';
+import type { SampleStore } from '../store/samples.js';
+
+export type InventoryReader = () => Promise<{ devices: GpuDevice[]; warnings: string[] }>;
+
+/** Device rows kept up to date from the inventory at start and from what the stream reports. */
+export class GpuRegistry {
+  readonly ready: Promise<void>;
+  warnings: string[] = [];
+  private readonly seenIndex = new Map<string, number>();
+
+  constructor(
+    private readonly db: DB,
+    private readonly samples: SampleStore,
+    log: Logger,
+    inventory: InventoryReader,
+  ) {
+    this.ready = inventory()
+      .then((inv) => {
+        this.warnings = inv.warnings;
+        for (const w of inv.warnings) log.warn(w);
+        for (const d of inv.devices) this.upsert(d);
+        log.info({ devices: inv.devices.map((d) => `${d.index}:${d.name}`) }, 'gpu inventory');
+      })
+      .catch((err: unknown) => {
+        this.warnings = [`gpu inventory failed: ${(err as Error).message}`];
+        log.warn({ err }, 'gpu inventory failed');
+      });
+  }
+
+  upsert(d: GpuDevice): number {
+    const id = this.samples.deviceId(d.uuid);
+    this.db
+      .prepare(
+        `UPDATE devices SET idx = ?, name = ?, power_limit_w = ?, max_power_limit_w = ?, mem_total_mib = ?,
+         driver_version = ?, cuda_version = ?, mig_uuids = ?, updated_at = ? WHERE id = ?`,
+      )
+      .run(d.index, d.name, d.powerLimitW, d.maxPowerLimitW, d.memTotalMiB, d.driverVersion, d.cudaVersion,
+        JSON.stringify(d.migUuids), Date.now(), id);
+    return id;
+  }
+
+  /** Records the index the stream reports for a uuid the inventory did not list. */
+  noteIndex(uuid: string, index: number | null, powerLimitW: number | null): boolean {
+    if (index === null || this.seenIndex.get(uuid) === index) return false;
+    this.seenIndex.set(uuid, index);
+    const id = this.samples.deviceId(uuid);
+    this.db
+      .prepare('UPDATE devices SET idx = coalesce(idx, ?), power_limit_w = coalesce(power_limit_w, ?) WHERE id = ?')
+      .run(index, powerLimitW, id);
+    return true;
+  }
+}

@@ -1,0 +1,172 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { conflict, invalid } from '../errors.js';
+import type { EpochStore } from '../store/epochs.js';
+import type { RunRow, RunStatus, RunStore } from '../store/runs.js';
+import type { SampleStore } from '../store/samples.js';
+import type { EnergyService } from './energy-service.js';
+
+export interface NewRun {
+  id?: string;
+  name: string | null;
+  command: string[];
+  cwd: string | null;
+  pid: number | null;
+  startedAt: number;
+  expectedEpochs: number | null;
+  cudaVisibleDevices: string | null;
+  gpus: string | null;
+  meta: Record<string, string>;
+}
+
+export interface EpochMark {
+  event: 'start' | 'end';
+  epoch: number | null;
+  at: number;
+  total: number | null;
+  source: string | null;
+}
+
+export interface RecorderHooks {
+  /** A run became active: start sampling its devices and process tree. */
+  onRunStarted(run: RunRow, req: Pick<NewRun, 'cudaVisibleDevices' | 'gpus' | 'pid'>): void;
+  onAttach(run: RunRow, pid: number): void;
+  /** A run ended: stop sampling it (after its final samples arrived). */
+  onRunEnded(run: RunRow): void;
+  /** Resolves when every device of the run has a sample at or after t (bounded wait). */
+  waitForSamples(run: RunRow, t: number): Promise<void>;
+  emit(run: RunRow, kind: string, data: object): void;
+}
+
+/** Run and epoch lifecycle: the rules of when epochs start, end and get their energy. */
+export class Recorder {
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly cfg: Config,
+    private readonly log: Logger,
+    private readonly runs: RunStore,
+    private readonly epochs: EpochStore,
+    private readonly samples: SampleStore,
+    private readonly energy: EnergyService,
+    private readonly hooks: RecorderHooks,
+    private readonly now: () => number,
+  ) {}
+
+  start(req: NewRun): RunRow {
+    if (req.id !== undefined && this.runs.byId(req.id)) throw conflict(`run ${req.id} exists already`);
+    const run = this.runs.create({ ...req, clientPid: req.pid, sampleMs: this.cfg.sampleMs }, req.id);
+    this.log.info({ run: run.id, command: req.command }, 'run started');
+    this.hooks.onRunStarted(run, req);
+    return run;
+  }
+
+  /** The run's command started with this pid: its process tree is sampled from now on. */
+  attach(run: RunRow, pid: number): void {
+    if (run.status !== 'running') throw conflict(`run ${run.id} is ${run.status}`);
+    this.runs.update(run.rid, { client_pid: pid });
+    this.hooks.onAttach(run, pid);
+  }
+
+  mark(run: RunRow, m: EpochMark): { epoch: number } {
+    if (run.status !== 'running') throw conflict(`run ${run.id} is ${run.status}: no more epochs`);
+    if (m.at < run.started_at) throw invalid('at: the epoch mark is before the run started');
+    if (m.at > this.now() + 5000) throw invalid('at: the epoch mark is in the future');
+    const last = this.epochs.last(run.rid);
+    if (last && m.at < (last.ended_at ?? last.started_at)) throw invalid('at: epoch marks must not go back in time');
+    if (m.total !== null && run.expected_epochs === null) this.runs.update(run.rid, { expected_epochs: m.total });
+    const open = last && last.ended_at === null ? last : undefined;
+    if (m.event === 'start') {
+      if (open) this.closeEpoch(run, open.epoch, m.at);
+      const e = this.epochs.open(run.rid, m.at, m.epoch, m.source);
+      this.hooks.emit(run, 'epoch', { epoch: e.epoch, event: 'start', at: m.at });
+      return { epoch: e.epoch };
+    }
+    if (open) {
+      this.closeEpoch(run, open.epoch, m.at);
+      return { epoch: open.epoch };
+    }
+    // An end with no open epoch (Hugging Face logs only ends): the epoch ran since the previous one ended.
+    const e = this.epochs.open(run.rid, last?.ended_at ?? run.started_at, m.epoch, m.source);
+    this.closeEpoch(run, e.epoch, m.at);
+    return { epoch: e.epoch };
+  }
+
+  private closeEpoch(run: RunRow, epoch: number, at: number): void {
+    this.epochs.close(run.rid, epoch, at);
+    this.hooks.emit(run, 'epoch', { epoch, event: 'end', at });
+    // Samples stamped before `at` may still be on their way: finalize once they are surely stored.
+    const delay = 2 * Math.max(this.cfg.sampleMs, this.cfg.processSampleMs) + this.cfg.flushMs;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.finalizeEpoch(run.id, epoch);
+    }, delay);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private finalizeEpoch(runId: string, epoch: number): void {
+    try {
+      const run = this.runs.byId(runId);
+      const e = run && this.epochs.get(run.rid, epoch);
+      if (!run || !e) return;
+      this.samples.flush();
+      this.energy.finalizeEpoch(run, e);
+      const done = this.epochs.get(run.rid, epoch);
+      this.hooks.emit(run, 'epoch', { epoch, event: 'finalized', energyJ: done?.energy_j ?? null });
+    } catch (err) {
+      this.log.error({ err, run: runId, epoch }, 'epoch finalization failed');
+    }
+  }
+
+  async finish(
+    run: RunRow,
+    f: { exitCode: number | null; signal: string | null; endedAt: number; status?: RunStatus },
+  ): Promise<RunRow> {
+    if (run.status !== 'running') throw conflict(`run ${run.id} is already ${run.status}`);
+    if (f.endedAt < run.started_at) throw invalid('endedAt: before the run started');
+    const status: RunStatus = f.status ?? (f.signal === null && (f.exitCode ?? 0) === 0 ? 'succeeded' : 'failed');
+    const last = this.epochs.last(run.rid);
+    if (last && last.ended_at === null) this.epochs.close(run.rid, last.epoch, Math.max(f.endedAt, last.started_at));
+    this.runs.update(run.rid, { status, exit_code: f.exitCode, signal: f.signal, ended_at: f.endedAt });
+    const ended = this.runs.byId(run.id) as RunRow;
+    await this.hooks.waitForSamples(ended, f.endedAt);
+    this.samples.flush();
+    this.hooks.onRunEnded(ended);
+    return this.seal(ended, f.endedAt);
+  }
+
+  /** Final energy of an ended run, computed once from raw samples and cached on the run. */
+  seal(run: RunRow, endedAt: number): RunRow {
+    const { energy } = this.energy.compute(run, endedAt, { writeEpochs: true });
+    this.runs.update(run.rid, { energy: JSON.stringify(energy) });
+    for (const g of energy.gaps) this.runs.addEvent(run.rid, 'gap', g, g.from);
+    const done = this.runs.byId(run.id) as RunRow;
+    this.log.info({ run: run.id, status: done.status, totalJ: energy.totalJ }, 'run ended');
+    this.hooks.emit(done, 'status', { status: done.status, energy });
+    return done;
+  }
+
+  /** Recomputes the energy of every closed epoch (the run's devices changed). */
+  refinalize(run: RunRow): void {
+    const closed = this.epochs.list(run.rid).filter((e) => e.ended_at !== null);
+    const last = closed[closed.length - 1];
+    if (!last || last.ended_at === null) return;
+    this.samples.flush();
+    this.energy.compute(run, last.ended_at, { writeEpochs: true });
+  }
+
+  /** A run whose daemon died: its command is gone, so it ends where its data ends. */
+  interrupt(run: RunRow, endedAt: number): RunRow {
+    const last = this.epochs.last(run.rid);
+    if (last && last.ended_at === null) this.epochs.close(run.rid, last.epoch, Math.max(endedAt, last.started_at));
+    this.runs.update(run.rid, { status: 'interrupted', ended_at: endedAt });
+    this.runs.addEvent(run.rid, 'interrupted', { reason: 'the daemon stopped while the run was going on' }, endedAt);
+    return this.seal(this.runs.byId(run.id) as RunRow, endedAt);
+  }
+
+  close(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}

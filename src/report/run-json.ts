@@ -1,0 +1,120 @@
+import type { RunEnergy } from '../daemon/energy-service.js';
+import type { EnergyService } from '../daemon/energy-service.js';
+import type { DB } from '../store/db.js';
+import type { EpochStore } from '../store/epochs.js';
+import type { RunRow, RunStore } from '../store/runs.js';
+import { computeBaselines, type Baselines } from './baselines.js';
+
+export interface RunJson {
+  id: string;
+  name: string | null;
+  command: string[];
+  status: RunRow['status'];
+  exitCode: number | null;
+  signal: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  durationS: number;
+  devices: { uuid: string; index: number | null; name: string | null; powerLimitW: number | null; shared: boolean }[];
+  gpuSource: string;
+  energy: { totalJ: number; gpuJ: number; ramJ: number; cpuJ: number | null; gpuCoverage: number; gaps: number };
+  epochs?: EpochJson[];
+  expectedEpochs: number | null;
+  stabilization: null | Record<string, unknown>;
+  projection: null | Record<string, unknown>;
+  baselines: Baselines;
+  meta: Record<string, string>;
+}
+
+export interface EpochJson {
+  epoch: number;
+  printed: number | null;
+  startedAt: string;
+  endedAt: string | null;
+  durationS: number | null;
+  energyJ: number | null;
+  gpuJ: number | null;
+  ramJ: number | null;
+  cpuJ: number | null;
+  avgPowerW: number | null;
+}
+
+/** ISO-8601 with the local offset, as CONTRACT.md asks ("times are ISO-8601 strings with offset"). */
+export function isoLocal(ms: number): string {
+  const d = new Date(ms);
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  const pad = (n: number, w = 2): string => String(Math.abs(Math.trunc(n))).padStart(w, '0');
+  const local = new Date(ms + off * 60_000);
+  return (
+    `${local.getUTCFullYear()}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}T${pad(local.getUTCHours())}:` +
+    `${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())}.${pad(local.getUTCMilliseconds(), 3)}` +
+    `${sign}${pad(off / 60)}:${pad(off % 60)}`
+  );
+}
+
+export interface ReportDeps {
+  db: DB;
+  runs: RunStore;
+  epochs: EpochStore;
+  energy: EnergyService;
+  now(): number;
+}
+
+/** The run JSON of CONTRACT.md; a running run's energy is computed live up to now. */
+export function runJson(deps: ReportDeps, row: RunRow, opts: { epochs: boolean }): RunJson {
+  const end = row.ended_at ?? deps.now();
+  const devices = deps.runs.devices(row.rid);
+  const energy: RunEnergy =
+    row.energy !== null ? (JSON.parse(row.energy) as RunEnergy) : deps.energy.compute(row, end).energy;
+  const analysis = row.analysis ? (JSON.parse(row.analysis) as Record<string, unknown>) : {};
+  const out: RunJson = {
+    id: row.id,
+    name: row.name,
+    command: JSON.parse(row.command) as string[],
+    status: row.status,
+    exitCode: row.exit_code,
+    signal: row.signal,
+    startedAt: isoLocal(row.started_at),
+    endedAt: row.ended_at === null ? null : isoLocal(row.ended_at),
+    durationS: (end - row.started_at) / 1000,
+    devices: devices.map((d) => ({
+      uuid: d.uuid,
+      index: d.idx,
+      name: d.name,
+      powerLimitW: d.power_limit_w,
+      shared: d.shared === 1,
+    })),
+    gpuSource: row.gpu_source,
+    energy: {
+      totalJ: energy.totalJ,
+      gpuJ: energy.gpuJ,
+      ramJ: energy.ramJ,
+      cpuJ: energy.cpuJ,
+      gpuCoverage: energy.gpuCoverage,
+      gaps: energy.gaps.length,
+    },
+    expectedEpochs: row.expected_epochs,
+    stabilization: (analysis.stabilization as Record<string, unknown> | undefined) ?? null,
+    projection: (analysis.projection as Record<string, unknown> | undefined) ?? null,
+    baselines: computeBaselines(deps.db, row.rid, devices, row.started_at, end),
+    meta: JSON.parse(row.meta) as Record<string, string>,
+  };
+  if (opts.epochs) out.epochs = deps.epochs.list(row.rid).map(epochJson);
+  return out;
+}
+
+export function epochJson(e: import('../store/epochs.js').EpochRow): EpochJson {
+  return {
+    epoch: e.epoch,
+    printed: e.printed,
+    startedAt: isoLocal(e.started_at),
+    endedAt: e.ended_at === null ? null : isoLocal(e.ended_at),
+    durationS: e.ended_at === null ? null : (e.ended_at - e.started_at) / 1000,
+    energyJ: e.energy_j,
+    gpuJ: e.gpu_j,
+    ramJ: e.ram_j,
+    cpuJ: e.cpu_j,
+    avgPowerW: e.avg_power_w,
+  };
+}
