@@ -34,10 +34,14 @@ export interface DeviceRow {
   max_power_limit_w: number | null;
   mem_total_mib: number | null;
   mig_uuids: string;
+  driver_version: string | null;
+  cuda_version: string | null;
   shared?: number;
 }
 
 /** Sortable, short, prefix-friendly: 9 base-36 chars of time then 4 random. */
+export const RUN_ID_RE = /^[0-9a-z]{6,40}$/;
+
 export function newRunId(now = Date.now()): string {
   return now.toString(36).padStart(9, '0') + randomBytes(3).toString('hex').slice(0, 4);
 }
@@ -55,8 +59,7 @@ export class RunStore {
     sampleMs: number;
     meta: Record<string, string>;
     status?: RunStatus;
-  }): RunRow {
-    const id = newRunId(r.startedAt);
+  }, id = newRunId(r.startedAt)): RunRow {
     this.db
       .prepare(
         `INSERT INTO runs (id, name, command, cwd, status, started_at, expected_epochs, client_pid, sample_ms, meta)

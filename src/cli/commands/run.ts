@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
 import type { Config } from '../../config/schema.js';
 import { createEpochContext, createEpochDetector, type EpochDetector, type EpochEvent } from '../../epochs/index.js';
@@ -13,6 +14,7 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** Copies the child's bytes to ours unchanged, pausing the child when our side is slow (nothing is dropped). */
 function passThrough(from: Readable, to: Writable, onChunk: (s: string) => void): Promise<void> {
+  const decoder = new StringDecoder('utf8'); // keeps multi-byte characters split across chunks whole
   return new Promise((resolve) => {
     to.on('error', () => from.destroy()); // reader gone (EPIPE): the child sees its pipe close, as without us
     from.on('data', (chunk: Buffer) => {
@@ -20,7 +22,7 @@ function passThrough(from: Readable, to: Writable, onChunk: (s: string) => void)
         from.pause();
         to.once('drain', () => from.resume());
       }
-      onChunk(chunk.toString('latin1'));
+      onChunk(decoder.write(chunk));
     });
     from.on('close', resolve);
     from.on('error', resolve);
