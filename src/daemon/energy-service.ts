@@ -38,7 +38,11 @@ export class EnergyService {
   }
 
   /** Whole-run energy up to `until`, split at every epoch boundary; optionally rewrites the epoch aggregates. */
-  compute(run: RunRow, until: number, opts: { writeEpochs?: boolean } = {}): { energy: RunEnergy; parts: EnergyParts } {
+  compute(
+    run: RunRow,
+    until: number,
+    opts: { writeEpochs?: boolean } = {},
+  ): { energy: RunEnergy; parts: EnergyParts; rewritten: number[] } {
     const epochs = this.epochs.list(run.rid);
     const cutSet = new Set<number>([run.started_at, until]);
     for (const e of epochs) {
@@ -48,11 +52,15 @@ export class EnergyService {
     const cuts = [...cutSet].sort((a, b) => a - b);
     const parts = energyParts(this.samples, run, this.runs.devices(run.rid), cuts, this.opts(run));
     const all = sumWithin(parts, run.started_at, until);
+    const rewritten: number[] = [];
     if (opts.writeEpochs) {
       for (const e of epochs) {
-        if (e.ended_at !== null && e.ended_at <= until) {
-          this.epochs.setAggregate(run.rid, e.epoch, aggregate(parts, e.started_at, e.ended_at));
-        }
+        if (e.ended_at === null || e.ended_at > until) continue;
+        const a = aggregate(parts, e.started_at, e.ended_at);
+        // Incremental aggregates normally equal the recomputation; a difference means samples arrived late.
+        if (e.energy_j !== null && Math.abs(a.energyJ - e.energy_j) <= 1e-9 * Math.max(1, Math.abs(a.energyJ))) continue;
+        if (e.energy_j !== null) rewritten.push(e.epoch);
+        this.epochs.setAggregate(run.rid, e.epoch, a);
       }
     }
     return {
@@ -65,6 +73,7 @@ export class EnergyService {
         gaps: parts.gaps,
       },
       parts,
+      rewritten,
     };
   }
 }

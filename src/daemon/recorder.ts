@@ -138,8 +138,9 @@ export class Recorder {
 
   /** Final energy of an ended run, computed once from raw samples and cached on the run. */
   seal(run: RunRow, endedAt: number): RunRow {
-    const { energy } = this.energy.compute(run, endedAt, { writeEpochs: true });
+    const { energy, rewritten } = this.energy.compute(run, endedAt, { writeEpochs: true });
     this.runs.update(run.rid, { energy: JSON.stringify(energy) });
+    if (rewritten.length > 0) this.runs.addEvent(run.rid, 'epochs_recomputed', { epochs: rewritten, reason: 'late samples' });
     for (const g of energy.gaps) this.runs.addEvent(run.rid, 'gap', g, g.from);
     const done = this.runs.byId(run.id) as RunRow;
     this.log.info({ run: run.id, status: done.status, totalJ: energy.totalJ }, 'run ended');
