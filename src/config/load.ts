@@ -21,7 +21,8 @@ function readJson(path: string, required: boolean): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!required && (code === 'ENOENT' || code === 'ENOTDIR')) return {};
     throw invalid(`cannot read config ${path}: ${(err as Error).message}`);
   }
   try {

@@ -19,10 +19,17 @@ export class Attributor {
     private readonly pidsOf: (runId: string) => number[],
     private readonly onChanged: (run: RunRow, source: GpuSource) => void,
     private readonly pollMs: number,
+    private readonly presentIds: () => Set<number>,
   ) {}
 
+  /** GPUs of this machine now (the DB also remembers GPUs seen by earlier daemons). */
+  private present(): DeviceRow[] {
+    const ids = this.presentIds();
+    return this.runs.allDevices().filter((d) => ids.has(d.id));
+  }
+
   assign(run: RunRow, req: { cudaVisibleDevices: string | null; gpus: string | null }): void {
-    const all = this.runs.allDevices();
+    const all = this.present();
     const list = req.cudaVisibleDevices ?? req.gpus;
     if (list !== null) {
       const source: GpuSource = req.cudaVisibleDevices !== null ? 'cuda_visible' : 'flag';
@@ -45,7 +52,7 @@ export class Attributor {
   deviceAppeared(): void {
     for (const id of this.discovering) {
       const run = this.runs.byId(id);
-      if (run && run.gpu_source === 'all') this.set(run, this.runs.allDevices(), 'all');
+      if (run && run.gpu_source === 'all') this.set(run, this.present(), 'all');
     }
   }
 
@@ -63,7 +70,7 @@ export class Attributor {
     try {
       const apps = await this.computeApps();
       if (!apps) return;
-      const all = this.runs.allDevices();
+      const all = this.present();
       for (const id of this.discovering) {
         const run = this.runs.byId(id);
         if (!run || run.status !== 'running') continue;

@@ -97,7 +97,7 @@ export function createDaemon(opts: DaemonOptions): Daemon {
       // Devices changed: epochs already closed get their energy again from the stored samples.
       if (source === 'compute_apps') recorder.refinalize(run);
       emit(run, 'devices', { source });
-    }, cfg.computeAppsPollMs);
+    }, cfg.computeAppsPollMs, () => registry.presentIds());
   const recorder: Recorder = new Recorder(cfg, log.child({ mod: 'recorder' }), runs, epochs, samples, energy, {
     onRunStarted(run, req) {
       sampling.track(run.id, run.rid, req.pid);

@@ -10,6 +10,8 @@ export class GpuRegistry {
   readonly ready: Promise<void>;
   warnings: string[] = [];
   private readonly seenIndex = new Map<string, number>();
+  /** Devices this daemon has seen (inventory or stream): older rows in the DB may be GPUs no longer here. */
+  private readonly present = new Set<number>();
 
   constructor(
     private readonly db: DB,
@@ -30,8 +32,13 @@ export class GpuRegistry {
       });
   }
 
+  presentIds(): Set<number> {
+    return this.present;
+  }
+
   upsert(d: GpuDevice): number {
     const id = this.samples.deviceId(d.uuid);
+    this.present.add(id);
     this.db
       .prepare(
         `UPDATE devices SET idx = ?, name = ?, power_limit_w = ?, max_power_limit_w = ?, mem_total_mib = ?,
@@ -44,12 +51,14 @@ export class GpuRegistry {
 
   /** Records the index the stream reports for a uuid the inventory did not list. */
   noteIndex(uuid: string, index: number | null, powerLimitW: number | null): boolean {
-    if (index === null || this.seenIndex.get(uuid) === index) return false;
-    this.seenIndex.set(uuid, index);
+    if (this.seenIndex.has(uuid) && (index === null || this.seenIndex.get(uuid) === index)) return false;
+    this.seenIndex.set(uuid, index ?? -1);
     const id = this.samples.deviceId(uuid);
+    const isNew = !this.present.has(id);
+    this.present.add(id);
     this.db
       .prepare('UPDATE devices SET idx = coalesce(idx, ?), power_limit_w = coalesce(power_limit_w, ?) WHERE id = ?')
       .run(index, powerLimitW, id);
-    return true;
+    return isNew;
   }
 }

@@ -103,6 +103,7 @@ export class SamplingService {
     if (!tr) return;
     tr.sampler = this.treeFactory(pid);
     tr.pids = [pid];
+    void this.processTick(); // the first reading at once, not one interval later
   }
 
   untrack(runId: string): void {

@@ -1,0 +1,81 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCli, showJson, startCli, testHome, waitFor, type TestHome } from '../helpers/cli.js';
+
+describe('profiler run passes the command through untouched', () => {
+  let h: TestHome;
+  before(async () => {
+    h = await testHome();
+  });
+  after(async () => h.cleanup());
+
+  it('returns the command exit status', async () => {
+    const r = await runCli(['run', '--quiet', '--', 'sh', '-c', 'exit 7'], { env: h.env });
+    assert.equal(r.code, 7);
+    assert.equal(r.stderr, '', '--quiet prints nothing of ours');
+    const run = await showJson(h.env);
+    assert.equal(run.status, 'failed');
+    assert.equal(run.exitCode, 7);
+  });
+
+  it('returns 128 + signal when the command dies of a signal', async () => {
+    const r = await runCli(['run', '--', 'sh', '-c', 'kill -TERM $$'], { env: h.env });
+    assert.equal(r.code, 143);
+    assert.equal((await showJson(h.env)).signal, 'SIGTERM');
+  });
+
+  it('passes stdout/stderr bytes unchanged and stdin through', async () => {
+    const input = Buffer.from([0, 1, 2, 255, 254, 10, 13, 0x1b, 0x5b, 0x33, 0x31, 0x6d, 0xe2, 0x96, 0x88]);
+    const r = await runCli(['run', '--quiet', '--', 'sh', '-c', 'cat; printf "err\\r\\n" >&2'], { env: h.env, input });
+    assert.equal(r.code, 0);
+    assert.ok(r.stdout.equals(input), `stdout differs: ${r.stdout.toString('hex')}`);
+    assert.equal(r.stderr, 'err\r\n');
+  });
+
+  it('gives the command PROFILER_URL, PROFILER_RUN_ID and PYTHONUNBUFFERED (unless set)', async () => {
+    const r = await runCli(['run', '--quiet', '--', 'sh', '-c', 'echo "$PROFILER_URL $PROFILER_RUN_ID $PYTHONUNBUFFERED"'], { env: h.env });
+    const [url, id, unbuf] = r.stdout.toString().trim().split(' ');
+    assert.equal(url, `http://127.0.0.1:${h.env.PROFILER_PORT}`);
+    assert.equal(id, (await showJson(h.env)).id);
+    assert.equal(unbuf, '1');
+    const r2 = await runCli(['run', '--quiet', '--', 'sh', '-c', 'echo "$PYTHONUNBUFFERED"'], { env: { ...h.env, PYTHONUNBUFFERED: '' } });
+    assert.equal(r2.stdout.toString(), '\n', 'a value the user set (even empty) is kept');
+  });
+
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    it(`forwards ${sig} to the command`, async () => {
+      const { child, done } = startCli(
+        ['run', '--quiet', '--', 'python3', '-c', `import signal,sys,time\nsignal.signal(signal.${sig}, lambda *a: (print("got ${sig}", flush=True), sys.exit(42)))\nprint("ready", flush=True)\ntime.sleep(30)`],
+        { env: h.env },
+      );
+      let out = '';
+      child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+      await waitFor(() => out.includes('ready'), 10_000, 'the command to start');
+      child.kill(sig);
+      const r = await done;
+      assert.equal(r.code, 42);
+      assert.match(out, new RegExp(`got ${sig}`));
+    });
+  }
+
+  it('reports a missing command with 127 and still records the run as failed', async () => {
+    const r = await runCli(['run', '--', 'no-such-command-xyz'], { env: h.env });
+    assert.equal(r.code, 127);
+    assert.match(r.stderr, /cannot run no-such-command-xyz/);
+    assert.equal((await showJson(h.env)).status, 'failed');
+  });
+
+  it('rejects bad options with a clear message and runs nothing', async () => {
+    for (const [args, msg] of [
+      [['run', '--epochs', 'ten', '--', 'true'], /--epochs must be a positive integer/],
+      [['run', '--epoch-pattern', 'Epoch (\\d+)', '--', 'true'], /epoch/i],
+      [['run', '--bogus', '--', 'true'], /unknown option "--bogus"/],
+      [['run'], /no command given/],
+      [['run', '--meta', 'novalue', '--', 'true'], /KEY=VALUE/],
+    ] as const) {
+      const r = await runCli([...args], { env: h.env });
+      assert.equal(r.code, 2, `${args.join(' ')} → ${r.stderr}`);
+      assert.match(r.stderr, msg);
+    }
+  });
+});
