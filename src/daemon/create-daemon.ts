@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from '../api/app.js';
 import type { Config } from '../config/schema.js';
+import type { GpuSample } from '../samplers/types.js';
 import { readSystemMemory } from '../samplers/host.js';
 import { createGpuStream, queryComputeApps } from '../samplers/nvidia-smi.js';
 import { readGpuInventory } from '../samplers/gpu-inventory.js';
@@ -44,7 +45,12 @@ export interface Daemon {
   registry: GpuRegistry;
   now: () => number;
   report(row: RunRow, o: { epochs: boolean }): RunJson;
+  /** Run events (epoch, devices, status, stabilization, projection) as they happen. */
   listeners: Set<(run: RunRow, kind: string, data: object) => void>;
+  /** Every batch of GPU samples as it arrives from nvidia-smi (before it is stored). */
+  gpuListeners: Set<(samples: GpuSample[]) => void>;
+  /** The cached analysis of a run (one indexed row read): what /projection and /stabilization serve. */
+  analysisOf(run: RunRow): { stabilization: unknown; projection: unknown };
   devices(): object[];
   health(): Record<string, unknown>;
   app: FastifyInstance;
@@ -79,6 +85,7 @@ export function createDaemon(opts: DaemonOptions): Daemon {
     opts.treeSampler ??
     ((pid: number) => createProcessTreeSampler({ rootPid: pid, procRoot: cfg.procRoot, historyMaxAgeMs: 4 * cfg.processSampleMs + 5000 }));
   const listeners = new Set<(run: RunRow, kind: string, data: object) => void>();
+  const gpuListeners = new Set<(samples: GpuSample[]) => void>();
   const emit = (run: RunRow, kind: string, data: object): void => {
     for (const l of listeners) l(run, kind, data);
   };
@@ -87,6 +94,7 @@ export function createDaemon(opts: DaemonOptions): Daemon {
       for (const r of runs.list({ status: 'running' })) runs.addEvent(r.rid, 'gpu_gap', g, g.from);
     },
     (batch) => {
+      for (const l of gpuListeners) l(batch);
       let appeared = false;
       for (const s of batch) appeared = registry.noteIndex(s.uuid, s.index, s.powerLimitW) || appeared;
       if (appeared) attributor.deviceAppeared();
@@ -122,7 +130,11 @@ export function createDaemon(opts: DaemonOptions): Daemon {
   const report = (row: RunRow, o: { epochs: boolean }): RunJson => runJson({ db, runs, epochs, energy, now }, row, o);
   const startedAt = now();
   const daemon: Daemon = {
-    config: cfg, log, db, runs, epochs, samples, energy, recorder, sampling, registry, now, report, listeners,
+    config: cfg, log, db, runs, epochs, samples, energy, recorder, sampling, registry, now, report, listeners, gpuListeners,
+    analysisOf(run) {
+      const a = run.analysis ? (JSON.parse(run.analysis) as Record<string, unknown>) : {};
+      return { stabilization: a.stabilization ?? null, projection: a.projection ?? null };
+    },
     devices: () => runs.allDevices().map((d) => ({ uuid: d.uuid, index: d.idx, name: d.name, powerLimitW: d.power_limit_w,
       memTotalMiB: d.mem_total_mib, driverVersion: d.driver_version, cudaVersion: d.cuda_version })),
     health: () => ({ ok: true, pid: process.pid, startedAt, home: cfg.home, version: 1,
