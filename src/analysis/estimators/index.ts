@@ -1,0 +1,51 @@
+import { epochEnergy } from './epoch-energy.js';
+import { powerBased } from './power-based.js';
+import type { Estimate, Estimator } from './types.js';
+
+export type { EpochStat, Estimate, Estimator, EstimatorInput } from './types.js';
+export { epochEnergy } from './epoch-energy.js';
+export { powerBased } from './power-based.js';
+export { mlco2 } from './mlco2.js';
+export { greenAlgorithms, GA_W_PER_GB, type GreenAlgorithmsInput } from './green-algorithms.js';
+
+/** Every online estimator; the shared contract tests loop over this list. */
+export const ESTIMATORS: readonly Estimator[] = [powerBased, epochEnergy];
+
+export interface ProjectionBand {
+  lowJ: number;
+  highJ: number;
+  remainingS: number | null;
+}
+
+/** The run JSON's `projection` object (the first five names are the public contract). */
+export interface ProjectionJson {
+  powerBasedJ: number | null;
+  epochEnergyBasedJ: number | null;
+  windowEpochs: number;
+  stableFromEpoch: number | null;
+  provisional: boolean;
+  powerBased: ProjectionBand | null;
+  epochEnergyBased: ProjectionBand | null;
+}
+
+const band = (e: Estimate | null): ProjectionBand | null =>
+  e === null ? null : { lowJ: e.lowJ, highJ: e.highJ, remainingS: e.remainingS };
+
+/** Builds the run JSON's `projection`; null when neither estimator had a projection. */
+export function projectionJson(
+  power: Estimate | null,
+  epochEnergyEstimate: Estimate | null,
+  stableFromEpoch: number | null,
+  windowEpochs: number,
+): ProjectionJson | null {
+  if (power === null && epochEnergyEstimate === null) return null;
+  return {
+    powerBasedJ: power?.projectedJ ?? null,
+    epochEnergyBasedJ: epochEnergyEstimate?.projectedJ ?? null,
+    windowEpochs,
+    stableFromEpoch,
+    provisional: (power?.provisional ?? false) || (epochEnergyEstimate?.provisional ?? false),
+    powerBased: band(power),
+    epochEnergyBased: band(epochEnergyEstimate),
+  };
+}

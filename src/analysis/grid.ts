@@ -1,0 +1,103 @@
+/** A power series on a uniform time grid: slot k covers the time t0 + k × stepMs; NaN where nothing was measured. */
+export interface Grid {
+  t0: number;
+  /** Spacing of the slots in ms (gridMs, or the series' own spacing when it is already regular or coarser). */
+  stepMs: number;
+  values: Float64Array;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function check(t: ArrayLike<number>, w: ArrayLike<number>, gridMs: number): void {
+  if (t === null || w === null || typeof t !== 'object' || typeof w !== 'object') {
+    throw new TypeError('grid: t and w must be arrays of numbers');
+  }
+  if (t.length !== w.length) throw new RangeError(`grid: t has ${t.length} values but w has ${w.length}`);
+  if (typeof gridMs !== 'number' || !Number.isFinite(gridMs) || gridMs <= 0) {
+    throw new RangeError(`grid: gridMs must be a positive number, got ${String(gridMs)}`);
+  }
+  for (let i = 0; i < t.length; i++) {
+    const ti = t[i];
+    if (typeof ti !== 'number' || !Number.isFinite(ti)) throw new RangeError(`grid: t[${i}] is not a finite time`);
+    if (i > 0 && ti < t[i - 1]!) throw new RangeError(`grid: times must be ascending (t[${i}] < t[${i - 1}])`);
+  }
+}
+
+/** Reading i as a number, NaN when missing (null, undefined, non-finite). */
+function reading(w: ArrayLike<number>, i: number): number {
+  const v = w[i] as unknown;
+  return typeof v === 'number' && Number.isFinite(v) ? v : NaN;
+}
+
+/**
+ * Puts a run's power on a uniform grid. A series whose median spacing is within ±10 % of gridMs (or coarser) is
+ * used as it is, one slot per sample, with NaN slots only where a gap skips whole steps; a finer series is averaged
+ * into gridMs buckets. Empty buckets stay NaN: nothing is invented.
+ */
+export function toGrid(t: ArrayLike<number>, w: ArrayLike<number>, gridMs: number): Grid {
+  check(t, w, gridMs);
+  const n = t.length;
+  if (n === 0) return { t0: NaN, stepMs: gridMs, values: new Float64Array(0) };
+  const t0 = t[0]!;
+  if (n === 1) return { t0, stepMs: gridMs, values: Float64Array.of(reading(w, 0)) };
+  const gaps: number[] = [];
+  for (let i = 1; i < n; i++) gaps.push(t[i]! - t[i - 1]!);
+  const spacing = median(gaps);
+  if (spacing >= 0.9 * gridMs) return sequential(t, w, spacing);
+  return buckets(t, w, gridMs);
+}
+
+// One slot per sample; a gap of g × spacing leaves g - 1 NaN slots; step = span / slots so both ends stay exact.
+function sequential(t: ArrayLike<number>, w: ArrayLike<number>, spacing: number): Grid {
+  const n = t.length;
+  const slot = new Int32Array(n);
+  for (let i = 1; i < n; i++) slot[i] = slot[i - 1]! + Math.max(1, Math.round((t[i]! - t[i - 1]!) / spacing));
+  const last = slot[n - 1]!;
+  const values = new Float64Array(last + 1).fill(NaN);
+  for (let i = 0; i < n; i++) values[slot[i]!] = reading(w, i);
+  const span = t[n - 1]! - t[0]!;
+  return { t0: t[0]!, stepMs: last > 0 && span > 0 ? span / last : spacing, values };
+}
+
+function buckets(t: ArrayLike<number>, w: ArrayLike<number>, gridMs: number): Grid {
+  const n = t.length;
+  const t0 = t[0]!;
+  const size = Math.floor((t[n - 1]! - t0) / gridMs) + 1;
+  const sum = new Float64Array(size);
+  const count = new Int32Array(size);
+  for (let i = 0; i < n; i++) {
+    const v = reading(w, i);
+    if (Number.isNaN(v)) continue;
+    const k = Math.floor((t[i]! - t0) / gridMs);
+    sum[k]! += v;
+    count[k]! += 1;
+  }
+  const values = new Float64Array(size);
+  for (let k = 0; k < size; k++) values[k] = count[k]! > 0 ? sum[k]! / count[k]! : NaN;
+  return { t0, stepMs: gridMs, values };
+}
+
+/** Averages blocks of `factor` slots (NaN only where a whole block is empty), to bound the analysed length. */
+export function coarsen(grid: Grid, factor: number): Grid {
+  if (!Number.isInteger(factor) || factor < 1) throw new RangeError(`grid: factor must be a positive integer, got ${factor}`);
+  if (factor === 1) return grid;
+  const size = Math.ceil(grid.values.length / factor);
+  const values = new Float64Array(size);
+  for (let k = 0; k < size; k++) {
+    let sum = 0;
+    let count = 0;
+    for (let j = k * factor; j < Math.min((k + 1) * factor, grid.values.length); j++) {
+      const v = grid.values[j]!;
+      if (!Number.isNaN(v)) {
+        sum += v;
+        count++;
+      }
+    }
+    values[k] = count > 0 ? sum / count : NaN;
+  }
+  return { t0: grid.t0, stepMs: grid.stepMs * factor, values };
+}

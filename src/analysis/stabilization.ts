@@ -1,0 +1,208 @@
+import type { StabilizationConfig } from '../config/schema.js';
+import { invalid } from '../errors.js';
+import { fluss } from './fluss.js';
+import { coarsen, toGrid, type Grid } from './grid.js';
+import { matrixProfile } from './matrix-profile.js';
+
+export interface Stabilization {
+  method: 'fluss' | 'fixed';
+  /** Stabilizing time chosen, epoch ms (FLUSS location, or the start of the fixed epoch). */
+  at: number;
+  /** Stabilizing epoch (1-based): the first closed epoch whose end is after `at`; null while none is. */
+  epoch: number | null;
+  /** CAC at the FLUSS location; null when too few samples were there to run FLUSS. */
+  cacMin: number | null;
+  /** Time of the FLUSS location (also with method 'fixed'); null when FLUSS could not run. */
+  flussAt: number | null;
+  /** The stabilizing epoch is settled (FLUSS candidate met the rule, or the fixed fallback); false: provisional. */
+  confident: boolean;
+  reason: string;
+}
+
+/** The confidence rule's thresholds (docs/stabilization.md gives the figures they were chosen on). */
+export interface ConfidenceRule {
+  /** Closed epochs needed after the stabilizing epoch. */
+  followEpochs: number;
+  /** Largest coefficient of variation of per-epoch mean power over those epochs. */
+  maxCv: number;
+  /** Largest move of the stabilizing epoch when the last closed epoch is left out. */
+  maxShift: number;
+}
+
+export const DEFAULT_RULE: ConfidenceRule = { followEpochs: 2, maxCv: 0.02, maxShift: 1 };
+export const DEFAULT_MAX_POINTS = 20_000;
+
+export interface StabilizationInput {
+  /** Sample times, epoch ms, ascending. */
+  t: ArrayLike<number>;
+  /** Power in W per sample (GPU + RAM as the caller decides); NaN/null where missing. */
+  powerW: ArrayLike<number>;
+  /** End times of the closed epochs, epoch ms, ascending. */
+  epochEnds: number[];
+  config: StabilizationConfig;
+  /** Largest series FLUSS analyses; longer ones are coarsened (default 20,000). */
+  maxPoints?: number;
+  rule?: Partial<ConfidenceRule>;
+}
+
+interface Candidate {
+  flussAt: number;
+  cacMin: number;
+  epoch: number | null;
+  note: string;
+}
+
+function checkInput(input: StabilizationInput): void {
+  if (input === null || typeof input !== 'object') throw invalid('stabilization: input must be an object');
+  const { t, powerW, epochEnds, config } = input;
+  if (t === null || powerW === null || typeof t !== 'object' || typeof powerW !== 'object' || t.length !== powerW.length) {
+    throw invalid('stabilization: t and powerW must be arrays of the same length');
+  }
+  for (let i = 0; i < t.length; i++) {
+    if (typeof t[i] !== 'number' || !Number.isFinite(t[i]) || (i > 0 && t[i]! < t[i - 1]!)) {
+      throw invalid(`stabilization: t[${i}] is not a finite time in ascending order`);
+    }
+  }
+  if (!Array.isArray(epochEnds)) throw invalid('stabilization: epochEnds must be an array of times');
+  epochEnds.forEach((e, i) => {
+    if (typeof e !== 'number' || !Number.isFinite(e)) throw invalid(`stabilization: epochEnds[${i}] is not a time`);
+    if (i > 0 && e < epochEnds[i - 1]!) throw invalid('stabilization: epochEnds must be ascending');
+  });
+  if (config === null || typeof config !== 'object') throw invalid('stabilization: config is missing');
+  for (const key of ['m', 'L', 'exclFactor', 'nRegimes', 'fixedEpoch'] as const) {
+    const v = config[key];
+    if (!Number.isInteger(v) || v < 1) throw invalid(`stabilization: config.${key} must be a positive integer`);
+  }
+  const mp = input.maxPoints ?? DEFAULT_MAX_POINTS;
+  if (!Number.isInteger(mp) || mp < 100) throw invalid(`stabilization: maxPoints must be an integer >= 100, got ${mp}`);
+}
+
+/** Grid of the samples up to `until`, coarsened to at most maxPoints; `factor` says by how much. */
+function gridUntil(input: StabilizationInput, until: number, maxPoints: number): { grid: Grid; factor: number } {
+  const n = firstAfter(input.t, until);
+  const grid = toGrid(Array.prototype.slice.call(input.t, 0, n), Array.prototype.slice.call(input.powerW, 0, n), input.config.gridMs);
+  const factor = Math.max(1, Math.ceil(grid.values.length / maxPoints));
+  return { grid: coarsen(grid, factor), factor };
+}
+
+/** FLUSS's lowest-CAC regime location on the grid, or null when the grid is too short or mostly missing. */
+function locate(grid: Grid, ends: readonly number[], config: StabilizationConfig): Candidate | null {
+  const n = grid.values.length;
+  const k = n - config.m + 1;
+  const blanked = 2 * config.L * config.exclFactor;
+  let finite = 0;
+  for (const v of grid.values) if (!Number.isNaN(v)) finite++;
+  if (n < 2 * config.m || k <= blanked || finite < n / 2) return null;
+  const { indices } = matrixProfile(grid.values, config.m);
+  const { cac, regimes } = fluss(indices, config.L, config.nRegimes, config.exclFactor);
+  const loc = regimes[0]!;
+  const flussAt = grid.t0 + loc * grid.stepMs;
+  const idx = ends.findIndex((e) => e > flussAt);
+  return { flussAt, cacMin: cac[loc]!, epoch: idx < 0 ? null : idx + 1, note: '' };
+}
+
+/** First sample index with t > time (binary search: times are ascending). */
+function firstAfter(t: ArrayLike<number>, time: number): number {
+  let lo = 0;
+  let hi = t.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (t[mid]! <= time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Mean of the finite readings in (from, to]. */
+function meanPower(input: StabilizationInput, from: number, to: number): number {
+  let sum = 0;
+  let count = 0;
+  for (let i = firstAfter(input.t, from); i < input.t.length && input.t[i]! <= to; i++) {
+    const v = input.powerW[i] as unknown;
+    if (typeof v === 'number' && Number.isFinite(v)) {
+      sum += v;
+      count++;
+    }
+  }
+  return count > 0 ? sum / count : NaN;
+}
+
+/** Coefficient of variation of the per-epoch mean power of epochs first..last (1-based); NaN if one has no sample. */
+export function epochPowerCv(input: StabilizationInput, ends: readonly number[], first: number, last: number): number {
+  const means: number[] = [];
+  for (let e = first; e <= last; e++) means.push(meanPower(input, ends[e - 2] ?? -Infinity, ends[e - 1]!));
+  if (means.length === 0 || means.some(Number.isNaN)) return NaN;
+  const mu = means.reduce((a, b) => a + b, 0) / means.length;
+  const sd = Math.sqrt(means.reduce((a, b) => a + (b - mu) ** 2, 0) / means.length);
+  return mu > 0 ? sd / mu : NaN;
+}
+
+const sec = (ms: number, t0: number): string => `${((ms - t0) / 1000).toFixed(0)} s`;
+
+/** Applies the confidence rule; returns the failed checks (empty: confident) and the passed ones for the reason. */
+function judge(
+  input: StabilizationInput,
+  c: Candidate,
+  ends: readonly number[],
+  until: number,
+  maxPoints: number,
+  rule: ConfidenceRule,
+): { failed: string[]; passed: string[] } {
+  const failed: string[] = [];
+  const passed: string[] = [];
+  if (c.epoch === null) return { failed: ['the candidate lies in the open epoch'], passed };
+  const after = ends.length - c.epoch;
+  if (after < rule.followEpochs) failed.push(`${after} closed epochs after epoch ${c.epoch} (need ${rule.followEpochs})`);
+  else {
+    const cv = epochPowerCv(input, ends, c.epoch + 1, ends.length);
+    const cvText = `CV ${(cv * 100).toFixed(1)} % of per-epoch mean power over epochs ${c.epoch + 1}-${ends.length}`;
+    if (Number.isNaN(cv) || cv > rule.maxCv) failed.push(`${cvText} (max ${(rule.maxCv * 100).toFixed(1)} %)`);
+    else passed.push(cvText);
+  }
+  if (failed.length > 0) return { failed, passed };
+  const prevEnds = ends.slice(0, -1);
+  const { grid } = gridUntil(input, Math.min(until, prevEnds[prevEnds.length - 1]!), maxPoints);
+  const prev = locate(grid, prevEnds, input.config);
+  const shift = prev?.epoch == null ? Infinity : Math.abs(prev.epoch - c.epoch);
+  const moved = `without epoch ${ends.length} FLUSS gives epoch ${prev?.epoch ?? 'none'}`;
+  if (shift > rule.maxShift) failed.push(`${moved} (moves more than ${rule.maxShift})`);
+  else passed.push(moved);
+  return { failed, passed };
+}
+
+/**
+ * Finds where a run's power stabilizes: FLUSS (stumpy semantics) on the power grid, the lowest-CAC regime location
+ * as candidate, accepted by the confidence rule, else the fixed epoch once that epoch has closed. From epoch
+ * `fixedEpoch` on, only the data up to its end is analysed, so the decision is final from then on.
+ */
+export function detectStabilization(input: StabilizationInput): Stabilization | null {
+  checkInput(input);
+  const { config } = input;
+  const maxPoints = input.maxPoints ?? DEFAULT_MAX_POINTS;
+  const rule = { ...DEFAULT_RULE, ...input.rule };
+  const decided = input.epochEnds.length >= config.fixedEpoch;
+  const ends = decided ? input.epochEnds.slice(0, config.fixedEpoch) : input.epochEnds;
+  const lastT = input.t.length > 0 ? input.t[input.t.length - 1]! : NaN;
+  const until = decided ? ends[ends.length - 1]! : lastT;
+  const { grid, factor } = gridUntil(input, until, maxPoints);
+  const coarse = factor > 1 ? `; grid coarsened ×${factor} to ${grid.values.length} points (maxPoints ${maxPoints})` : '';
+  const c = locate(grid, ends, config);
+  const t0 = grid.t0;
+  const fixed = (why: string): Stabilization => ({
+    method: 'fixed',
+    at: config.fixedEpoch >= 2 ? ends[config.fixedEpoch - 2]! : (input.t[0] ?? NaN),
+    epoch: config.fixedEpoch,
+    cacMin: c?.cacMin ?? null,
+    flussAt: c?.flussAt ?? null,
+    confident: true,
+    reason: `fixed epoch ${config.fixedEpoch}: ${why}${coarse}`,
+  });
+  if (c === null) return decided ? fixed('too few samples for FLUSS') : null;
+  const where = `FLUSS at ${sec(c.flussAt, t0)} (CAC ${c.cacMin.toFixed(3)}) → epoch ${c.epoch ?? 'open'}`;
+  const { failed, passed } = judge(input, c, ends, until, maxPoints, rule);
+  if (failed.length === 0) {
+    return { method: 'fluss', at: c.flussAt, epoch: c.epoch, cacMin: c.cacMin, flussAt: c.flussAt, confident: true, reason: `${where}; ${passed.join('; ')}${coarse}` };
+  }
+  if (decided) return fixed(`${where} not confirmed by epoch ${config.fixedEpoch}: ${failed.join('; ')}`);
+  return { method: 'fluss', at: c.flussAt, epoch: c.epoch, cacMin: c.cacMin, flussAt: c.flussAt, confident: false, reason: `${where}; not yet confident: ${failed.join('; ')}${coarse}` };
+}
