@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util';
+import type { Config } from '../../config/schema.js';
+import { checkValue } from '../../config/schema.js';
+import { EnergyService } from '../../daemon/energy-service.js';
+import { invalid } from '../../errors.js';
+import { EXPORT_FORMATS, exportParts, isExportFormat, type ExportOptions } from '../../export/index.js';
+import { writeParts } from '../../export/write.js';
+import { homeFiles } from '../../platform/paths.js';
+import { openDatabase } from '../../store/db.js';
+import { EpochStore } from '../../store/epochs.js';
+import { RunStore } from '../../store/runs.js';
+import { SampleStore } from '../../store/samples.js';
+
+export const EXPORT_USAGE =
+  `usage: profiler export RUN --format ${EXPORT_FORMATS.join('|')} [--per-epoch] [--out PATH] [--force]\n` +
+  '         [--carbon-intensity G_PER_KWH] [--pue X] [--training-type T] [--location L]';
+
+/** `profiler export`: writes a run's samples, epochs or emissions in one of the export formats. */
+export async function exportCommand(cfg: Config, argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        format: { type: 'string' },
+        'per-epoch': { type: 'boolean', default: false },
+        out: { type: 'string' },
+        force: { type: 'boolean', default: false },
+        'carbon-intensity': { type: 'string' },
+        pue: { type: 'string' },
+        'training-type': { type: 'string' },
+        location: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    throw invalid(`${(err as Error).message}\n${EXPORT_USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw invalid(EXPORT_USAGE);
+  const format = values.format ?? '';
+  if (!isExportFormat(format)) throw invalid(`--format must be one of ${EXPORT_FORMATS.join(', ')} (got "${format}")\n${EXPORT_USAGE}`);
+  const opts: ExportOptions = {
+    perEpoch: values['per-epoch'] ?? false,
+    carbonIntensityGPerKWh: values['carbon-intensity'] === undefined ? cfg.carbonIntensityGPerKWh
+      : (checkValue('carbonIntensityGPerKWh', values['carbon-intensity'], '--carbon-intensity') as number),
+    pue: values.pue === undefined ? cfg.pue : (checkValue('pue', values.pue, '--pue') as number),
+    trainingType: values['training-type'] ?? null,
+    location: values.location ?? null,
+  };
+  const db = openDatabase(homeFiles(cfg.home).db);
+  try {
+    const runs = new RunStore(db);
+    const epochs = new EpochStore(db);
+    const energy = new EnergyService(cfg, runs, epochs, new SampleStore(db));
+    const deps = { db, runs, epochs, energy, now: Date.now, cfg };
+    const row = runs.resolve(positionals[0] as string);
+    const parts = exportParts(deps, row, format, opts);
+    if (format === 'codecarbon' || format === 'hf-card') {
+      process.stderr.write(`carbon intensity ${opts.carbonIntensityGPerKWh} gCO2e/kWh, PUE ${opts.pue}\n`);
+    }
+    const written = await writeParts(parts, { out: values.out ?? null, force: values.force ?? false }, process.stdout);
+    for (const p of written) process.stderr.write(`wrote ${p}\n`);
+    return 0;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,54 @@
+import { parseArgs } from 'node:util';
+import type { Config } from '../../config/schema.js';
+import { invalid } from '../../errors.js';
+import { importRun } from '../../import/importer.js';
+import { homeFiles } from '../../platform/paths.js';
+import { openDatabase } from '../../store/db.js';
+import { fmtJ } from '../format.js';
+
+export const IMPORT_USAGE =
+  'usage: profiler import --gpu-csv FILE [--gpu-csv FILE…] [--epochs-csv FILE] [--mem-csv FILE] [--name NAME] [--json]';
+
+/** `profiler import`: loads finished-run logs as one run; prints its id. */
+export async function importCommand(cfg: Config, argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      options: {
+        'gpu-csv': { type: 'string', multiple: true },
+        'epochs-csv': { type: 'string' },
+        'mem-csv': { type: 'string' },
+        name: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    throw invalid(`${(err as Error).message}\n${IMPORT_USAGE}`);
+  }
+  const gpuCsv = values['gpu-csv'] ?? [];
+  if (gpuCsv.length === 0) throw invalid(`--gpu-csv FILE is required\n${IMPORT_USAGE}`);
+  const db = openDatabase(homeFiles(cfg.home).db);
+  try {
+    const r = await importRun(db, cfg, {
+      gpuCsv,
+      epochsCsv: values['epochs-csv'] ?? null,
+      memCsv: values['mem-csv'] ?? null,
+      name: values.name ?? null,
+    });
+    for (const f of r.cutLines) process.stderr.write(`profiler: ${f}: last line cut off mid-row, skipped\n`);
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ id: r.id }) + '\n');
+    } else {
+      process.stdout.write(`${r.id}\n`);
+      process.stderr.write(
+        `imported ${r.gpuRows} GPU samples (${r.devices.length} GPU${r.devices.length === 1 ? '' : 's'}, every ~${r.sampleMs} ms), ` +
+          `${r.memRows} RAM samples, ${r.epochs} epochs: total ${fmtJ(r.energy.totalJ)} (GPU ${fmtJ(r.energy.gpuJ)}, RAM ${fmtJ(r.energy.ramJ)})\n`,
+      );
+    }
+    return 0;
+  } finally {
+    db.close();
+  }
+}
