@@ -27,9 +27,11 @@ export interface ConfidenceRule {
   maxCv: number;
   /** Largest move of the stabilizing epoch when the last closed epoch is left out. */
   maxShift: number;
+  /** Lowest ratio of the stable epochs' mean power to the highest per-epoch mean before them (idle stretches). */
+  minLevel: number;
 }
 
-export const DEFAULT_RULE: ConfidenceRule = { followEpochs: 2, maxCv: 0.02, maxShift: 1 };
+export const DEFAULT_RULE: ConfidenceRule = { followEpochs: 2, maxCv: 0.02, maxShift: 1, minLevel: 0.8 };
 export const DEFAULT_MAX_POINTS = 20_000;
 
 export interface StabilizationInput {
@@ -127,14 +129,28 @@ function meanPower(input: StabilizationInput, from: number, to: number): number 
   return count > 0 ? sum / count : NaN;
 }
 
-/** Coefficient of variation of the per-epoch mean power of epochs first..last (1-based); NaN if one has no sample. */
-export function epochPowerCv(input: StabilizationInput, ends: readonly number[], first: number, last: number): number {
+/** Mean power of each epoch first..last (1-based); NaN for an epoch without a reading. */
+function epochMeans(input: StabilizationInput, ends: readonly number[], first: number, last: number): number[] {
   const means: number[] = [];
   for (let e = first; e <= last; e++) means.push(meanPower(input, ends[e - 2] ?? -Infinity, ends[e - 1]!));
+  return means;
+}
+
+/** Coefficient of variation of the per-epoch mean power of epochs first..last (1-based); NaN if one has no sample. */
+export function epochPowerCv(input: StabilizationInput, ends: readonly number[], first: number, last: number): number {
+  const means = epochMeans(input, ends, first, last);
   if (means.length === 0 || means.some(Number.isNaN)) return NaN;
   const mu = means.reduce((a, b) => a + b, 0) / means.length;
   const sd = Math.sqrt(means.reduce((a, b) => a + (b - mu) ** 2, 0) / means.length);
   return mu > 0 ? sd / mu : NaN;
+}
+
+/** Stable epochs' mean power over the highest per-epoch mean up to the stabilizing epoch. */
+function levelRatio(input: StabilizationInput, ends: readonly number[], epoch: number): number {
+  const before = epochMeans(input, ends, 1, epoch).filter((v) => !Number.isNaN(v));
+  const after = epochMeans(input, ends, epoch + 1, ends.length);
+  const peak = Math.max(...before);
+  return before.length === 0 ? 1 : after.reduce((a, b) => a + b, 0) / after.length / peak;
 }
 
 const sec = (ms: number, t0: number): string => `${((ms - t0) / 1000).toFixed(0)} s`;
@@ -150,6 +166,7 @@ function judge(
 ): { failed: string[]; passed: string[] } {
   const failed: string[] = [];
   const passed: string[] = [];
+  if (c.cacMin >= 1) return { failed: ['FLUSS found no change (CAC 1 everywhere)'], passed };
   if (c.epoch === null) return { failed: ['the candidate lies in the open epoch'], passed };
   const after = ends.length - c.epoch;
   if (after < rule.followEpochs) failed.push(`${after} closed epochs after epoch ${c.epoch} (need ${rule.followEpochs})`);
@@ -158,6 +175,9 @@ function judge(
     const cvText = `CV ${(cv * 100).toFixed(1)} % of per-epoch mean power over epochs ${c.epoch + 1}-${ends.length}`;
     if (Number.isNaN(cv) || cv > rule.maxCv) failed.push(`${cvText} (max ${(rule.maxCv * 100).toFixed(1)} %)`);
     else passed.push(cvText);
+    const level = levelRatio(input, ends, c.epoch);
+    const levelText = `their power ${(level * 100).toFixed(0)} % of the highest epoch before`;
+    if (!(level >= rule.minLevel)) failed.push(`${levelText} (min ${(rule.minLevel * 100).toFixed(0)} %: idle stretch?)`);
   }
   if (failed.length > 0) return { failed, passed };
   const prevEnds = ends.slice(0, -1);

@@ -20,6 +20,7 @@ export interface TraceReference {
   gpuEnergyKJ: number;
   durationH: number;
   avgPowerW: number;
+  gpuUsagePct: number;
   trainedEpochs: number;
 }
 
@@ -61,6 +62,7 @@ export function readReference(): TraceReference[] {
       gpuEnergyKJ: Number(c[5]),
       durationH: Number(c[6]),
       avgPowerW: Number(c[7]),
+      gpuUsagePct: Number(c[8]),
       trainedEpochs: Number(c[9]),
     };
   });
@@ -96,8 +98,8 @@ export function syntheticRun(opts: { seed?: number; epochs?: number; warmEpochs?
   const epochEnds: number[] = [];
   let end = idleS;
   for (let e = 1; e <= epochs; e++) {
-    end += epochS + Math.round(gauss());
-    epochEnds.push(t0 + end * 1000);
+    end += epochS + 0.3 * gauss();
+    epochEnds.push(t0 + Math.round(end * 1000));
   }
   const warmEnd = (epochEnds[warmEpochs - 1]! - t0) / 1000;
   const t: number[] = [];

@@ -1,15 +1,18 @@
 import { epochEnergy } from './epoch-energy.js';
-import { powerBased } from './power-based.js';
+import { powerBased, powerBasedStudy } from './power-based.js';
 import type { Estimate, Estimator } from './types.js';
 
 export type { EpochStat, Estimate, Estimator, EstimatorInput } from './types.js';
 export { epochEnergy } from './epoch-energy.js';
-export { powerBased } from './power-based.js';
+export { powerBased, powerBasedStudy } from './power-based.js';
 export { mlco2 } from './mlco2.js';
 export { greenAlgorithms, GA_W_PER_GB, type GreenAlgorithmsInput } from './green-algorithms.js';
 
-/** Every online estimator; the shared contract tests loop over this list. */
+/** The online estimators the product reports (run JSON `projection`, evaluation table). */
 export const ESTIMATORS: readonly Estimator[] = [powerBased, epochEnergy];
+
+/** Every online estimator, including the study's literal power formula; the contract tests loop over this list. */
+export const ALL_ESTIMATORS: readonly Estimator[] = [...ESTIMATORS, powerBasedStudy];
 
 export interface ProjectionBand {
   lowJ: number;

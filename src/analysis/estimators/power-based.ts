@@ -1,28 +1,42 @@
 import { prepare, sum, type Estimate, type Estimator, type EstimatorInput } from './types.js';
 
 /**
- * Online power-based estimate E = P̄_w × t: P̄_w = Σ energy / Σ duration over the window, t = elapsed + remaining
- * epochs × the window's mean epoch duration. Band: the same with the window's lowest / highest epoch power and
- * duration.
+ * Online power-based estimate. P̄_w = Σ energy / Σ duration over the window; t = max(elapsed, closed epochs' time +
+ * remaining epochs × the window's mean epoch duration). Study form: E = P̄_w × t. Default form: E = E_u +
+ * P̄_w × (t - t_u), E_u / t_u = measured energy / time of the epochs before the window, because the study form
+ * charges the warm-up at stable power (+8 % on a 5-of-30-epoch warm-up, docs/stabilization.md). Band: the same with
+ * the window's lowest / highest epoch power and duration.
  */
-export const powerBased: Estimator = {
-  name: 'power-based',
-  estimate(input: EstimatorInput): Estimate | null {
-    const p = prepare(input);
-    if (p === null) return null;
-    const durations = p.window.map((e) => e.durationS);
-    const powers = p.window.map((e) => e.energyJ / e.durationS);
-    const meanPower = sum(p.window.map((e) => e.energyJ)) / sum(durations);
-    const meanDuration = sum(durations) / durations.length;
-    const project = (power: number, duration: number): number => power * (p.elapsedS + p.remaining * duration);
-    return {
-      method: 'power-based',
-      projectedJ: project(meanPower, meanDuration),
-      lowJ: project(Math.min(...powers), Math.min(...durations)),
-      highJ: project(Math.max(...powers), Math.max(...durations)),
-      remainingS: p.remaining * meanDuration,
-      provisional: p.provisional,
-      window: p.window.map((e) => e.epoch),
-    };
-  },
-};
+function makePowerBased(name: string, measuredWarmup: boolean): Estimator {
+  return {
+    name,
+    estimate(input: EstimatorInput): Estimate | null {
+      const p = prepare(input);
+      if (p === null) return null;
+      const durations = p.window.map((e) => e.durationS);
+      const powers = p.window.map((e) => e.energyJ / e.durationS);
+      const meanPower = sum(p.window.map((e) => e.energyJ)) / sum(durations);
+      const meanDuration = sum(durations) / durations.length;
+      const unstableJ = measuredWarmup ? sum(p.before.map((e) => e.energyJ)) : 0;
+      const unstableS = measuredWarmup ? sum(p.before.map((e) => e.durationS)) : 0;
+      const closedS = sum(p.epochs.map((e) => e.durationS));
+      const project = (power: number, duration: number): number =>
+        unstableJ + power * (Math.max(p.elapsedS, closedS + p.remaining * duration) - unstableS);
+      return {
+        method: name,
+        projectedJ: project(meanPower, meanDuration),
+        lowJ: project(Math.min(...powers), Math.min(...durations)),
+        highJ: project(Math.max(...powers), Math.max(...durations)),
+        remainingS: p.remaining * meanDuration,
+        provisional: p.provisional,
+        window: p.window.map((e) => e.epoch),
+      };
+    },
+  };
+}
+
+/** E = E_u + P̄_w × (t - t_u): the warm-up epochs count with their measured energy. */
+export const powerBased: Estimator = makePowerBased('power-based', true);
+
+/** The study's literal E = P̄_w × t over the whole projected duration (for comparison with its figures). */
+export const powerBasedStudy: Estimator = makePowerBased('power-based-study', false);

@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ALL_ESTIMATORS,
+  greenAlgorithms,
+  mlco2,
+  projectionJson,
+  type EpochStat,
+  type EstimatorInput,
+} from '../../../src/analysis/estimators/index.js';
+
+const constant = (n: number, durationS = 20, energyJ = 5000): EpochStat[] =>
+  Array.from({ length: n }, (_, i) => ({ epoch: i + 1, durationS, energyJ, avgPowerW: energyJ / durationS }));
+const input = (epochs: EpochStat[], over: Partial<EstimatorInput> = {}): EstimatorInput => ({
+  epochs,
+  stableFromEpoch: 2,
+  windowEpochs: 5,
+  expectedEpochs: 30,
+  elapsedS: epochs.reduce((a, e) => a + e.durationS, 0),
+  ...over,
+});
+// Warm-up epochs at lower power, then stable epochs with a little spread.
+const realistic = (): EpochStat[] =>
+  Array.from({ length: 12 }, (_, i) => {
+    const energyJ = i < 3 ? 2000 + 800 * i : 5000 + ((i * 37) % 7) * 20;
+    return { epoch: i + 1, durationS: 20, energyJ, avgPowerW: energyJ / 20 };
+  });
+
+for (const est of ALL_ESTIMATORS) {
+  test(`${est.name}: constant epochs give the exact total`, () => {
+    const e = est.estimate(input(constant(7)));
+    assert.ok(e);
+    assert.ok(Math.abs(e.projectedJ - 30 * 5000) < 1e-6, `${e.projectedJ}`);
+    assert.equal(e.provisional, false);
+    assert.deepEqual(e.window, [3, 4, 5, 6, 7]);
+    assert.equal(e.remainingS, 23 * 20);
+  });
+
+  test(`${est.name}: a window that is not full yet is provisional`, () => {
+    const partial = est.estimate(input(constant(4)));
+    assert.equal(partial?.provisional, true);
+    assert.deepEqual(partial?.window, [3, 4]);
+    const unknown = est.estimate(input(constant(4), { stableFromEpoch: null }));
+    assert.equal(unknown?.provisional, true);
+    assert.deepEqual(unknown?.window, [1, 2, 3, 4]);
+  });
+
+  test(`${est.name}: monotone in the expected epochs`, () => {
+    let prev = -Infinity;
+    for (const expected of [12, 15, 20, 40, 100]) {
+      const e = est.estimate(input(realistic(), { expectedEpochs: expected }));
+      assert.ok(e && e.projectedJ > prev, `expected ${expected}`);
+      prev = e.projectedJ;
+    }
+  });
+
+  test(`${est.name}: the band contains the point estimate`, () => {
+    for (const s of [null, 0, 3, 6]) {
+      const e = est.estimate(input(realistic(), { stableFromEpoch: s }));
+      assert.ok(e && e.lowJ <= e.projectedJ && e.projectedJ <= e.highJ, `stable from ${s}`);
+      assert.ok(e.highJ > e.lowJ);
+    }
+  });
+
+  test(`${est.name}: no epochs or unknown epoch count give null; bad input a clear error, never NaN`, () => {
+    assert.equal(est.estimate(input([])), null);
+    assert.equal(est.estimate(input(constant(7), { expectedEpochs: null })), null);
+    const bad: Array<Partial<EstimatorInput>> = [
+      { epochs: [{ epoch: 1, durationS: NaN, energyJ: 1, avgPowerW: 1 }] },
+      { epochs: [{ epoch: 1, durationS: -5, energyJ: 1, avgPowerW: 1 }] },
+      { epochs: [{ epoch: 1, durationS: 5, energyJ: NaN, avgPowerW: 1 }] },
+      { epochs: [...constant(2)].reverse() },
+      { elapsedS: NaN },
+      { windowEpochs: 0 },
+      { expectedEpochs: 2.5 },
+    ];
+    for (const over of bad) {
+      let out: unknown;
+      assert.throws(() => (out = est.estimate(input(constant(3), over))), { code: 'PROF_ERR_INVALID' });
+      assert.equal(out, undefined);
+    }
+  });
+
+  test(`${est.name}: a run past its announced epoch count projects what it has`, () => {
+    const e = est.estimate(input(constant(9), { expectedEpochs: 5 }));
+    assert.ok(e && Number.isFinite(e.projectedJ));
+    assert.ok(Math.abs(e.projectedJ - 9 * 5000) < 1e-6);
+  });
+}
+
+test('power-based responds to wall-clock time beyond the epoch projection', () => {
+  const [pb] = ALL_ESTIMATORS;
+  const base = pb!.estimate(input(constant(7)))!;
+  const slow = pb!.estimate(input(constant(7), { elapsedS: 30 * 20 + 100 }))!;
+  assert.ok(Math.abs(slow.projectedJ - base.projectedJ - 100 * 250) < 1e-6);
+});
+
+test('study power formula charges the warm-up at stable power', () => {
+  const study = ALL_ESTIMATORS.find((e) => e.name === 'power-based-study')!;
+  const ours = ALL_ESTIMATORS.find((e) => e.name === 'power-based')!;
+  const i = input(realistic(), { stableFromEpoch: 3, expectedEpochs: 12 });
+  assert.ok(study.estimate(i)!.projectedJ > ours.estimate(i)!.projectedJ);
+});
+
+test('mlco2 and Green Algorithms baselines', () => {
+  assert.equal(mlco2(350, 3600), 1_260_000);
+  assert.equal(greenAlgorithms({ tdpW: 300, usage: 0.5, ramGB: 10, seconds: 100 }), (150 + 3.725) * 100);
+  assert.throws(() => mlco2(NaN, 1), { code: 'PROF_ERR_INVALID' });
+  assert.throws(() => greenAlgorithms({ tdpW: 300, usage: 1.5, ramGB: 1, seconds: 1 }), /usage/);
+  assert.throws(() => greenAlgorithms({ tdpW: 300, usage: 0.5, ramGB: -1, seconds: 1 }), /ramGB/);
+});
+
+test('projectionJson keeps the contract names', () => {
+  const [pb, ee] = ALL_ESTIMATORS;
+  const i = input(constant(5));
+  const j = projectionJson(pb!.estimate(i), ee!.estimate(i), 2, 5);
+  assert.ok(j);
+  assert.deepEqual(Object.keys(j).slice(0, 5), ['powerBasedJ', 'epochEnergyBasedJ', 'windowEpochs', 'stableFromEpoch', 'provisional']);
+  assert.equal(j.provisional, true);
+  assert.equal(j.stableFromEpoch, 2);
+  assert.ok(j.powerBased && j.powerBased.lowJ <= j.powerBasedJ!);
+  assert.equal(projectionJson(null, null, null, 5), null);
+  assert.equal(projectionJson(null, ee!.estimate(i), 2, 5)?.powerBasedJ, null);
+});
