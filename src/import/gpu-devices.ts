@@ -20,7 +20,7 @@ export function detectGroupSize(rows: readonly { t: number; name: string | null 
   const diffs = rows.slice(1).map((r, i) => r.t - (rows[i] as { t: number }).t);
   const maxD = Math.max(...diffs);
   if (maxD <= 0) return 1;
-  const small = (d: number): boolean => d < maxD / 4;
+  const small = (d: number): boolean => d >= 0 && d < maxD / 4;
   let g = 1;
   while (g - 1 < diffs.length && small(diffs[g - 1] as number)) g++;
   if (g === 1) return 1;

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, test } from 'node:test';
+import { loadConfig } from '../../../src/config/load.js';
+import { importRun } from '../../../src/import/importer.js';
+import { openDatabase, type DB } from '../../../src/store/db.js';
+import { EpochStore } from '../../../src/store/epochs.js';
+import { RunStore } from '../../../src/store/runs.js';
+
+const TRACES = resolve('test/fixtures/traces');
+const tmp = mkdtempSync(join(tmpdir(), 'import-test-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+const cfg = loadConfig({ env: { PROFILER_HOME: tmp } });
+const db: DB = openDatabase(join(tmp, 'profiler.db'));
+after(() => db.close());
+
+const TABLES = ['runs', 'devices', 'run_devices', 'gpu_samples', 'proc_samples', 'epochs', 'events'];
+const counts = (): Record<string, number> =>
+  Object.fromEntries(TABLES.map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]));
+let fileNo = 0;
+const write = (text: string): string => {
+  const p = join(tmp, `in-${fileNo++}.csv`);
+  writeFileSync(p, text);
+  return p;
+};
+const STUDY_HEAD = 'timestamp,gpu_name,gpu_usage,gpu_memory_usage,gpu_total_memory,gpu_memory_used,gpu_power_draw,gpu_max_power,gpu_temperature\n';
+const studyRow = (s: number, w: number): string => `2023-01-21 12:21:${String(s).padStart(2, '0')}.000,NVIDIA GeForce RTX 3070,50 %,2 %,8192 MiB,7131 MiB,${w.toFixed(2)} W,240.00 W,36\n`;
+const goodGpu = (): string => write(STUDY_HEAD + [0, 1, 2, 3, 4, 5].map((s) => studyRow(s, 100)).join(''));
+
+test('every real trace imports within 1 % of the GPU energy the study published', async () => {
+  const ref = readFileSync(join(TRACES, 'reference.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  assert.equal(ref.length, 8);
+  const errors: number[] = [];
+  for (const r of ref) {
+    const file = r[0] as string;
+    const published = Number(r[5]) * 1000;
+    const res = await importRun(db, cfg, { gpuCsv: [join(TRACES, file)], memCsv: join(TRACES, file.replace('gpu-power', 'cpu-mem-usage')) });
+    const err = (res.energy.gpuJ - published) / published;
+    errors.push(Math.abs(err));
+    console.log(`# ${file}: ${(res.energy.gpuJ / 1000).toFixed(3)} kJ vs ${r[5]} kJ published (${(err * 100).toFixed(3)} %)`);
+    assert.ok(Math.abs(err) < 0.01, `${file}: ${(err * 100).toFixed(3)} %`);
+    assert.equal(res.gpuRows, Number(r[4]), 'every complete row of the log is a sample');
+    assert.ok(res.memRows > 0 && res.energy.ramJ > 0);
+    const run = new RunStore(db).byId(res.id);
+    assert.equal(run?.status, 'imported');
+    assert.deepEqual(JSON.parse(run?.energy ?? 'null').gpuJ, res.energy.gpuJ);
+  }
+  errors.sort((a, b) => a - b);
+  console.log(`# median |error| ${(((errors[3] as number) + (errors[4] as number)) / 2 * 100).toFixed(3)} %`);
+});
+
+test('a last line cut off mid-row is skipped and reported; the same cut anywhere else is an error', async () => {
+  const cut = write(STUDY_HEAD + studyRow(0, 100) + studyRow(1, 100) + '2023-01-21 12:21:02.000,NVIDIA GeForce RTX 3070,50 %,2 %,81');
+  const r = await importRun(db, cfg, { gpuCsv: [cut] });
+  assert.equal(r.gpuRows, 2);
+  assert.deepEqual(r.cutLines, [cut]);
+  assert.equal(r.energy.gpuJ, 100);
+  const before = counts();
+  const mid = write(STUDY_HEAD + studyRow(0, 100) + '2023-01-21 12:21:01.000,NVIDIA GeForce RTX 3070,50 %\n' + studyRow(2, 100));
+  await assert.rejects(importRun(db, cfg, { gpuCsv: [mid] }), { message: `${mid}:3: expected 9 columns, got 3` });
+  assert.deepEqual(counts(), before);
+});
+
+test('malformed inputs fail with FILE:LINE and leave the database unchanged', async () => {
+  const gpu = goodGpu();
+  const cases: [Parameters<typeof importRun>[2], RegExp][] = [
+    [{ gpuCsv: [write(STUDY_HEAD + studyRow(0, 1) + studyRow(1, 1).replace('1.00 W', 'abc W') + studyRow(2, 1))] }, /:3: column "power.draw": not a number: "abc W"$/],
+    [{ gpuCsv: [write(STUDY_HEAD + studyRow(0, 1) + studyRow(1, 1).replace('12:21:01', '12:61:01') + studyRow(2, 1))] }, /:3: bad timestamp "2023-01-21 12:61:01.000"$/],
+    [{ gpuCsv: [write(STUDY_HEAD + studyRow(0, 1) + studyRow(1, 1).replace(',36\n', ',36,7\n') + studyRow(2, 1))] }, /:3: expected 9 columns, got 10$/],
+    [{ gpuCsv: [write(STUDY_HEAD + studyRow(5, 1) + studyRow(1, 1) + studyRow(6, 1))] }, /:3: time goes backwards by 4000 ms/],
+    [{ gpuCsv: [write('')] }, /in-\d+\.csv:1: empty file/],
+    [{ gpuCsv: [write(STUDY_HEAD)] }, /:2: no GPU samples/],
+    [{ gpuCsv: [join(tmp, 'missing.csv')] }, /missing\.csv:0: cannot open: ENOENT/],
+    [{ gpuCsv: [gpu], epochsCsv: write('epoch,end_time\n0,2023-01-21 12:21:02.000\nrubbish\n1,2023-01-21 12:21:04.000\n') }, /:3: expected 2 columns \(epoch,end_time\), got 1$/],
+    [{ gpuCsv: [gpu], epochsCsv: write('epoch,end_time\n0,2023-01-21 12:21:03.000\n1,2023-01-21 12:21:02.000\n2,2023-01-21 12:21:04.000\n') }, /:3: end_time is before the previous epoch end$/],
+    [{ gpuCsv: [gpu], epochsCsv: write('no header here\n') }, /:1: expected the header "epoch,end_time"/],
+    [{ gpuCsv: [gpu], memCsv: write('timestamp,cpu usage (%),memory usage (MB)\n2023-01-21T12:21:00.5,1,100\n2023-01-21T12:21:01.5,1,-\n2023-01-21T12:21:02.5,1,100\n') }, /:3: memory usage \(MB\): not a number: "-"$/],
+  ];
+  for (const [opts, re] of cases) {
+    const before = counts();
+    await assert.rejects(importRun(db, cfg, opts), (err: Error) => {
+      assert.match(err.message, re);
+      return true;
+    });
+    assert.deepEqual(counts(), before, `database changed after ${re}`);
+    assert.equal(db.inTransaction, false);
+  }
+});
+
+test('epochs follow the study: the first starts at the first GPU sample; per-epoch energy sums to the epochs span', async () => {
+  const gpu = goodGpu();
+  const ep = write('epoch,end_time\n0,2023-01-21 12:21:02.000000\n1,2023-01-21 12:21:04.500000\n');
+  const r = await importRun(db, cfg, { gpuCsv: [gpu], epochsCsv: ep, name: 'with epochs' });
+  assert.equal(r.epochs, 2);
+  const run = new RunStore(db).byId(r.id);
+  assert.ok(run);
+  const rows = new EpochStore(db).list(run.rid);
+  assert.equal(rows[0]?.started_at, run.started_at);
+  assert.equal(rows[0]?.printed, 0);
+  assert.equal(rows[1]?.started_at, rows[0]?.ended_at);
+  assert.equal(rows[0]?.gpu_j, 200);
+  assert.equal(rows[1]?.gpu_j, 250);
+  assert.equal(r.energy.gpuJ, 500, 'the run keeps the whole log');
+  assert.equal(run.expected_epochs, 2);
+  assert.equal(run.name, 'with epochs');
+});
+
+test('interleaved GPUs: by uuid column, by index column, and by a repeating group without either', async () => {
+  const t = (s: number): string => `2026/07/14 08:12:${String(s).padStart(2, '0')}.000`;
+  const byUuid = write('timestamp, uuid, power.draw [W]\n' + [0, 1, 2].map((s) => `${t(s)}, GPU-aaa, 100.00 W\n${t(s)}, GPU-bbb, 50.00 W\n`).join(''));
+  const a = await importRun(db, cfg, { gpuCsv: [byUuid] });
+  assert.deepEqual(a.devices, ['GPU-aaa', 'GPU-bbb']);
+  assert.equal(a.energy.gpuJ, 300);
+  const byIndex = write('timestamp, index, name, power.draw [W]\n' + [0, 1, 2].map((s) => `${t(s)}, 0, A, 100.00 W\n${t(s)}, 1, A, 50.00 W\n`).join(''));
+  const b = await importRun(db, cfg, { gpuCsv: [byIndex] });
+  assert.equal(b.devices.length, 2);
+  assert.equal(b.energy.gpuJ, 300);
+  const grouped = write(STUDY_HEAD + [0, 1, 2, 3].map((s) => studyRow(s, 100) + studyRow(s, 50)).join(''));
+  const c = await importRun(db, cfg, { gpuCsv: [grouped] });
+  assert.equal(c.devices.length, 2);
+  assert.equal(c.energy.gpuJ, 450);
+  const devs = new RunStore(db).devices((new RunStore(db).byId(c.id) as { rid: number }).rid);
+  assert.deepEqual(devs.map((d) => [d.idx, d.name, d.max_power_limit_w]), [[0, 'NVIDIA GeForce RTX 3070', 240], [1, 'NVIDIA GeForce RTX 3070', 240]]);
+  const names = write(STUDY_HEAD + [0, 1, 2].map((s) => studyRow(s, 100) + studyRow(s, 50).replace('RTX 3070', 'RTX 3090')).join(''));
+  assert.equal((await importRun(db, cfg, { gpuCsv: [names] })).devices.length, 2);
+});
