@@ -1,0 +1,96 @@
+// Benchmark: exact matrix profile of a random walk (m = 10) against stumpy 1.12.0 `stump` on the same machine class.
+import { availableParallelism } from 'node:os';
+import { matrixProfile, matrixProfileParallel } from '../analysis/matrix-profile.js';
+
+/** One measured configuration; times in seconds. */
+export interface BenchResult {
+  key: string;
+  benchmark: string;
+  params: Record<string, number>;
+  runs: number;
+  medianS: number;
+  minS: number;
+  maxS: number;
+  /** Reference time for the same configuration, null when none exists. */
+  baselineS: number | null;
+  baselineLabel: string | null;
+  /** medianS / baselineS: below 1 means faster than the reference. */
+  ratio: number | null;
+}
+
+/** stumpy 1.12.0 `stump`, random walk, m = 10, JIT excluded, median of 3 (see test/fixtures/fluss/README.md). */
+const STUMPY_S: Record<number, Record<number, number>> = {
+  10_000: { 1: 0.191, 2: 0.107 },
+  50_000: { 1: 4.7, 2: 2.4 },
+};
+
+const M = 10;
+
+/** Deterministic random walk (mulberry32 uniform steps). */
+export function randomWalk(n: number, seed = 1): Float64Array {
+  let s = seed >>> 0;
+  const out = new Float64Array(n);
+  let v = 0;
+  for (let k = 0; k < n; k++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
+    v += ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+    out[k] = v;
+  }
+  return out;
+}
+
+async function timeRuns(runs: number, fn: () => unknown): Promise<number[]> {
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    await fn();
+    times.push((performance.now() - t0) / 1000);
+  }
+  return times;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+/** Measures n = 10,000 and 50,000 (quick: 1,000 and 2,000) with one thread and with all threads. */
+export async function benchMatrixProfile(opts: { quick: boolean }): Promise<BenchResult[]> {
+  const sizes = opts.quick ? [1_000, 2_000] : [10_000, 50_000];
+  const all = availableParallelism();
+  const threadCounts = all > 1 ? [1, all] : [1];
+  const runs = 3;
+  // Warm-up at the smallest size: JIT-compile the kernel and start the worker pool, as stumpy's figures
+  // exclude numba's JIT.
+  const warm = randomWalk(sizes[0]!, 9);
+  matrixProfile(warm, M);
+  await matrixProfileParallel(warm, M, { threads: all });
+  const results: BenchResult[] = [];
+  for (const n of sizes) {
+    const series = randomWalk(n);
+    for (const threads of threadCounts) {
+      const times =
+        threads === 1
+          ? await timeRuns(runs, () => matrixProfile(series, M))
+          : await timeRuns(runs, () => matrixProfileParallel(series, M, { threads }));
+      const med = median(times);
+      const baseline = STUMPY_S[n]?.[threads] ?? null;
+      results.push({
+        key: `matrix-profile/n=${n}/m=${M}/threads=${threads}`,
+        benchmark: 'matrix-profile',
+        params: { n, m: M, threads },
+        runs,
+        medianS: med,
+        minS: Math.min(...times),
+        maxS: Math.max(...times),
+        baselineS: baseline,
+        baselineLabel: baseline === null ? null : `stumpy 1.12.0 stump, ${threads} thread${threads > 1 ? 's' : ''}`,
+        ratio: baseline === null ? null : med / baseline,
+      });
+    }
+  }
+  return results;
+}
