@@ -1,4 +1,4 @@
-// Shared by the synchronous matrix profile and its worker threads: preprocessing, the diagonal kernel, merging.
+// Shared by the synchronous matrix profile and its worker threads: preprocessing, tie rule, merging, output.
 // Arithmetic follows stumpy 1.12.0 `stump` (STOMPopt with Pearson correlations, running covariance per diagonal).
 
 /** Everything the diagonal kernel needs, derived once from the series. */
