@@ -1,26 +1,51 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { ProfilerError } from '../errors.js';
 import type { Daemon } from '../daemon/create-daemon.js';
+import { MetricsCollector } from './metrics.js';
+import { analysisRoutes } from './routes/analysis.js';
+import { liveRoutes } from './routes/live.js';
 import { runRoutes } from './routes/runs.js';
+import { SseHub, type HubOptions } from './sse-hub.js';
+import { typeboxValidatorCompiler } from './validate.js';
+
+export const BODY_LIMIT = 64 * 1024;
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
-/** The HTTP API as one fastify app: errors as {"error": {code, message}}, bearer auth when a token is set. */
-export function buildApp(daemon: Daemon, opts: { logger: Logger; token: string | null }): FastifyInstance {
-  const app = Fastify({ loggerInstance: opts.logger as unknown as FastifyBaseLogger, bodyLimit: 64 * 1024, disableRequestLogging: true });
-  if (opts.token) {
-    const want = digest(opts.token);
-    app.addHook('onRequest', async (req, reply) => {
-      if (req.url === '/healthz') return;
-      const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-      // Hashing both sides gives equal lengths, so the comparison is constant-time whatever the input.
-      if (!m || !timingSafeEqual(digest(m[1] as string), want)) {
-        await reply.code(401).send({ error: { code: 'PROF_ERR_UNAUTHORIZED', message: 'missing or wrong bearer token' } });
-      }
-    });
-  }
+export interface ApiOptions {
+  daemon: Daemon;
+  hub: SseHub;
+  metrics: MetricsCollector;
+}
+
+/** The whole HTTP API as one fastify plugin: every route with its TypeBox schemas. */
+export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
+  await app.register(runRoutes, { daemon: opts.daemon });
+  await app.register(analysisRoutes, { daemon: opts.daemon });
+  await app.register(liveRoutes, opts);
+};
+
+/** Bearer auth on every route but /healthz; hashing both sides makes the comparison constant-time whatever the input. */
+function bearerAuth(app: FastifyInstance, token: string): void {
+  const want = digest(token);
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url === '/healthz' || req.url.startsWith('/healthz?')) return;
+    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    if (!m || !timingSafeEqual(digest(m[1] as string), want)) {
+      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'PROF_ERR_UNAUTHORIZED', message: 'missing or wrong bearer token' } });
+    }
+  });
+}
+
+/** The HTTP API as one fastify app: errors as {"error": {code, message}}, bearer auth when a token is set, /docs. */
+export function buildApp(daemon: Daemon, opts: { logger: Logger; token: string | null; sse?: HubOptions }): FastifyInstance {
+  const app = Fastify({ loggerInstance: opts.logger as unknown as FastifyBaseLogger, bodyLimit: BODY_LIMIT, disableRequestLogging: true });
+  app.setValidatorCompiler(typeboxValidatorCompiler);
+  if (opts.token) bearerAuth(app, opts.token);
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof ProfilerError) {
       return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
@@ -30,7 +55,7 @@ export function buildApp(daemon: Daemon, opts: { logger: Logger; token: string |
       return reply.code(400).send({ error: { code: 'PROF_ERR_INVALID', message: e.message } });
     }
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      return reply.code(e.statusCode).send({ error: { code: 'PROF_ERR_BAD_REQUEST', message: e.message } });
+      return reply.code(e.statusCode).send({ error: { code: 'PROF_ERR_BAD_REQUEST', message: e.code?.startsWith('FST_ERR_CTP') ? `body: ${e.message}` : e.message } });
     }
     opts.logger.error({ err }, 'request failed');
     return reply.code(500).send({ error: { code: 'PROF_ERR_INTERNAL', message: 'internal error; see the daemon log' } });
@@ -38,6 +63,20 @@ export function buildApp(daemon: Daemon, opts: { logger: Logger; token: string |
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: { code: 'PROF_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` } });
   });
-  app.register(runRoutes, { daemon });
+  const hub = new SseHub(daemon, opts.sse);
+  const metrics = new MetricsCollector(daemon, hub);
+  app.addHook('onClose', async () => {
+    hub.close();
+    metrics.close();
+  });
+  void app.register(swagger, {
+    openapi: {
+      info: { title: 'train-profiler daemon', version: '1', description: 'Runs, epochs, samples, projections, live events and metrics.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: opts.token ? [{ bearer: [] }] : [],
+    },
+  });
+  void app.register(swaggerUi, { routePrefix: '/docs' });
+  void app.register(apiPlugin, { daemon, hub, metrics });
   return app;
 }

@@ -1,13 +1,12 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Daemon } from '../../daemon/create-daemon.js';
 import { invalid } from '../../errors.js';
 import { epochJson } from '../../report/run-json.js';
-import { RUN_ID_RE, type RunStatus } from '../../store/runs.js';
-
-const time = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', minLength: 10, maxLength: 40 }] };
-// type arrays, not anyOf: with fastify's type coercion, anyOf [string, null] would turn null into "".
-const nullableString = (max: number) => ({ type: ['string', 'null'], maxLength: max });
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 40 } } } as const;
+import type { RunStatus } from '../../store/runs.js';
+import {
+  AttachBody, CreateRunBody, EpochJsonT, EpochMarkBody, ErrorBody, errors, FinishBody, IdParams, ListRunsQuery, RunJsonT,
+} from '../schemas.js';
 
 /** Epoch ms from a number or an ISO-8601 string; `field` names the input in the error. */
 export function toMs(v: unknown, field: string, fallback: number): number {
@@ -19,45 +18,18 @@ export function toMs(v: unknown, field: string, fallback: number): number {
 
 export const runRoutes: FastifyPluginAsync<{ daemon: Daemon }> = async (app, { daemon }) => {
   const d = daemon;
-  app.get('/healthz', async () => d.health());
-  app.get('/v1/devices', async () => ({ devices: d.devices(), warnings: d.registry.warnings }));
+  app.get('/healthz', { schema: { tags: ['daemon'], summary: 'Liveness and sampler health (no token needed)' } }, async () => d.health());
+  app.get('/v1/devices', { schema: { tags: ['daemon'], summary: 'GPUs the daemon knows' } }, async () => ({ devices: d.devices(), warnings: d.registry.warnings }));
 
   app.get('/v1/runs', {
-    schema: {
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          status: { type: 'string', enum: ['running', 'succeeded', 'failed', 'interrupted', 'imported'] },
-          limit: { type: 'integer', minimum: 1, maximum: 10000 },
-        },
-      },
-    },
+    schema: { tags: ['runs'], summary: 'Runs, newest first', querystring: ListRunsQuery, response: { 200: Type.Array(RunJsonT), 400: ErrorBody } },
   }, async (req) => {
     const q = req.query as { status?: RunStatus; limit?: number };
     return d.runs.list({ status: q.status, limit: q.limit ?? 100 }).map((r) => d.report(r, { epochs: false }));
   });
 
   app.post('/v1/runs', {
-    schema: {
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['command'],
-        properties: {
-          id: { type: 'string', pattern: RUN_ID_RE.source },
-          name: nullableString(200),
-          command: { type: 'array', minItems: 1, maxItems: 4096, items: { type: 'string', maxLength: 8192 } },
-          cwd: nullableString(4096),
-          pid: { type: ['integer', 'null'], minimum: 1, maximum: 4194304 },
-          startedAt: time,
-          expectedEpochs: { type: ['integer', 'null'], minimum: 1, maximum: 10_000_000 },
-          cudaVisibleDevices: nullableString(4096),
-          gpus: nullableString(4096),
-          meta: { type: 'object', maxProperties: 100, additionalProperties: { type: 'string', maxLength: 1000 } },
-        },
-      },
-    },
+    schema: { tags: ['runs'], summary: 'Register a run', body: CreateRunBody, response: { 201: RunJsonT, ...errors(400, 409) } },
   }, async (req, reply) => {
     const b = req.body as Record<string, unknown>;
     if (b.startedAt === undefined) await d.sampling.warmUp(2000);
@@ -79,47 +51,25 @@ export const runRoutes: FastifyPluginAsync<{ daemon: Daemon }> = async (app, { d
     return reply.code(201).send(d.report(run, { epochs: true }));
   });
 
-  app.get('/v1/runs/:id', { schema: { params: idParams } }, async (req) => {
+  app.get('/v1/runs/:id', { schema: { tags: ['runs'], summary: 'One run with its epochs', params: IdParams, response: { 200: RunJsonT, ...errors(400, 404) } } }, async (req) => {
     return d.report(d.runs.resolve((req.params as { id: string }).id), { epochs: true });
   });
 
   app.post('/v1/runs/:id/attach', {
-    schema: {
-      params: idParams,
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['pid'],
-        properties: { pid: { type: 'integer', minimum: 1, maximum: 4194304 } },
-      },
-    },
+    schema: { tags: ['runs'], summary: 'The run\'s command started with this pid', params: IdParams, body: AttachBody, response: { 200: Type.Object({ ok: Type.Boolean() }), ...errors(400, 404, 409) } },
   }, async (req) => {
     const run = d.runs.resolve((req.params as { id: string }).id);
     d.recorder.attach(run, (req.body as { pid: number }).pid);
     return { ok: true };
   });
 
-  app.get('/v1/runs/:id/epochs', { schema: { params: idParams } }, async (req) => {
+  app.get('/v1/runs/:id/epochs', { schema: { tags: ['epochs'], summary: 'The run\'s epochs', params: IdParams, response: { 200: Type.Array(EpochJsonT), ...errors(400, 404) } } }, async (req) => {
     const run = d.runs.resolve((req.params as { id: string }).id);
     return d.epochs.list(run.rid).map(epochJson);
   });
 
   app.post('/v1/runs/:id/epochs', {
-    schema: {
-      params: idParams,
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['event'],
-        properties: {
-          event: { type: 'string', enum: ['start', 'end'] },
-          epoch: { type: ['integer', 'null'], minimum: 0, maximum: 10_000_000 },
-          at: time,
-          total: { type: ['integer', 'null'], minimum: 1, maximum: 10_000_000 },
-          source: { type: 'string', maxLength: 40 },
-        },
-      },
-    },
+    schema: { tags: ['epochs'], summary: 'Mark an epoch start or end', params: IdParams, body: EpochMarkBody, response: { 201: Type.Object({ epoch: Type.Integer() }), ...errors(400, 404, 409) } },
   }, async (req, reply) => {
     const run = d.runs.resolve((req.params as { id: string }).id);
     const b = req.body as Record<string, unknown>;
@@ -134,24 +84,7 @@ export const runRoutes: FastifyPluginAsync<{ daemon: Daemon }> = async (app, { d
   });
 
   app.post('/v1/runs/:id/finish', {
-    schema: {
-      params: idParams,
-      body: {
-        anyOf: [
-          {
-            type: 'object',
-            additionalProperties: false,
-            properties: {
-              exitCode: { type: ['integer', 'null'], minimum: 0, maximum: 255 },
-              signal: { type: ['string', 'null'], pattern: '^SIG[A-Z0-9]+$', maxLength: 20 },
-              endedAt: time,
-              status: { type: 'string', enum: ['succeeded', 'failed', 'interrupted'] },
-            },
-          },
-          { type: 'null' },
-        ],
-      },
-    },
+    schema: { tags: ['runs'], summary: 'The run ended', params: IdParams, body: FinishBody, response: { 200: RunJsonT, ...errors(400, 404, 409) } },
   }, async (req) => {
     const run = d.runs.resolve((req.params as { id: string }).id);
     const b = (req.body ?? {}) as Record<string, unknown>;
