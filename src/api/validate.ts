@@ -1,6 +1,7 @@
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
+import type { ValueError } from '@sinclair/typebox/errors';
 import type { FastifySchemaCompiler } from 'fastify';
 import { invalid } from '../errors.js';
 
@@ -10,6 +11,16 @@ const PART: Record<string, string> = { body: 'body', querystring: 'query', param
 function where(part: string, path: string): string {
   const p = path.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   return [PART[part] ?? part, ...p].join('.');
+}
+
+/** The most specific error: into a failed union, the variant error with the deepest path (it names the field). */
+function deepest(e: ValueError): ValueError {
+  let best = e;
+  for (const it of e.errors) {
+    const sub = it.First();
+    if (sub && sub.path.length > best.path.length) best = deepest(sub);
+  }
+  return best;
 }
 
 /**
@@ -23,7 +34,8 @@ export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schem
   return (input: unknown) => {
     const value = convert ? Value.Convert(schema, input) : input;
     if (check.Check(value)) return { value };
-    const first = check.Errors(value).First();
+    const found = check.Errors(value).First();
+    const first = found && deepest(found);
     const msg = first ? `${where(httpPart ?? 'request', first.path)}: ${first.message}` : `${httpPart}: invalid`;
     return { error: invalid(msg) };
   };

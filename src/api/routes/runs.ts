@@ -11,7 +11,8 @@ import {
 /** Epoch ms from a number or an ISO-8601 string; `field` names the input in the error. */
 export function toMs(v: unknown, field: string, fallback: number): number {
   if (v === undefined || v === null) return fallback;
-  const ms = typeof v === 'number' ? v : Date.parse(String(v));
+  // Query strings carry epoch ms as digits.
+  const ms = typeof v === 'number' ? v : /^[0-9]{1,16}$/.test(String(v)) ? Number(v) : Date.parse(String(v));
   if (!Number.isFinite(ms)) throw invalid(`${field}: not a valid time (epoch ms or ISO-8601): ${JSON.stringify(v)}`);
   return ms;
 }

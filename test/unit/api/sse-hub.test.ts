@@ -1,0 +1,145 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { SseHub, type HubSource, type SseSink } from '../../../src/api/sse-hub.js';
+import type { GpuSample } from '../../../src/samplers/types.js';
+import type { RunRow } from '../../../src/store/runs.js';
+import { waitFor } from '../../helpers/cli.js';
+
+const A = 'GPU-a';
+const B = 'GPU-b';
+const OTHER = 'GPU-other';
+
+function run(over: Partial<RunRow> = {}): RunRow {
+  return { rid: 1, id: 'run1abc', name: null, command: '[]', cwd: null, status: 'running', exit_code: null, signal: null,
+    started_at: 0, ended_at: null, expected_epochs: null, client_pid: null, sample_ms: 100, gpu_source: 'all', meta: '{}',
+    baseline: '{}', energy: null, analysis: null, ...over };
+}
+
+function source(r: RunRow): HubSource & { rows: RunRow[] } {
+  const rows = [r];
+  return {
+    rows,
+    listeners: new Set(),
+    gpuListeners: new Set(),
+    runs: {
+      list: () => rows.filter((x) => x.status === 'running'),
+      devices: () => [{ uuid: A, idx: 0 }, { uuid: B, idx: 1 }],
+    },
+  };
+}
+
+class Sink implements SseSink {
+  text = '';
+  ended = false;
+  writableLength = 0;
+  write(chunk: string): boolean {
+    this.text += chunk;
+    return true;
+  }
+  end(): void {
+    this.ended = true;
+  }
+  events(): { id: number; event: string; data: any }[] {
+    return this.text.split('\n\n').filter((b) => b.startsWith('id:')).map((b) => {
+      const f = Object.fromEntries(b.split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+      return { id: Number(f.id), event: f.event as string, data: JSON.parse(f.data as string) };
+    });
+  }
+}
+
+const sample = (uuid: string, t: number, powerW: number | null): GpuSample => ({
+  t, uuid, index: uuid === A ? 0 : 1, powerW, powerInstantW: null, powerLimitW: 400, utilGpuPct: null, utilMemPct: null,
+  memUsedMiB: null, memTotalMiB: null, tempC: null, smClockMHz: null,
+});
+
+function feed(src: HubSource, batch: GpuSample[]): void {
+  for (const l of src.gpuListeners) l(batch);
+}
+
+describe('SseHub', () => {
+  it('aggregates GPU power to one event per device per second (mean, max), only for the run\'s devices', () => {
+    const r = run();
+    const src = source(r);
+    const hub = new SseHub(src);
+    const sink = new Sink();
+    hub.subscribe(r, sink, null);
+    feed(src, [sample(A, 1000, 100), sample(B, 1000, 50), sample(OTHER, 1000, 10)]);
+    feed(src, [sample(A, 1500, 200), sample(B, 1500, 70), sample(OTHER, 1500, 10)]);
+    assert.equal(sink.events().length, 0, 'a second is sent once it is complete');
+    feed(src, [sample(A, 2000, 300), sample(B, 2000, null), sample(OTHER, 2000, 10)]);
+    feed(src, [sample(B, 2100, 90)]);
+    const ev = sink.events();
+    assert.deepEqual(ev.map((e) => [e.event, e.data.uuid, e.data.t, e.data.meanW, e.data.maxW, e.data.n]), [
+      ['sample', A, 1000, 150, 200, 2],
+      ['sample', B, 1000, 60, 70, 2],
+    ]);
+    assert.ok(ev.every((e) => e.data.runId === r.id));
+    hub.close();
+  });
+
+  it('forwards run events, resumes after Last-Event-ID from the ring, and ends after the final status', () => {
+    const r = run();
+    const src = source(r);
+    const hub = new SseHub(src, { ringSize: 3 });
+    const first = new Sink();
+    hub.subscribe(r, first, null);
+    const emit = (kind: string, data: object): void => {
+      for (const l of src.listeners) l(r, kind, data);
+    };
+    for (let e = 1; e <= 4; e++) emit('epoch', { epoch: e, event: 'end' });
+    emit('projection', { powerBasedJ: 5 });
+    emit('ignored-kind', {});
+    const seen = first.events();
+    assert.deepEqual(seen.map((e) => e.event), ['epoch', 'epoch', 'epoch', 'epoch', 'projection']);
+    assert.ok(seen.every((e, i) => i === 0 || e.id > (seen[i - 1] as { id: number }).id), 'ids increase');
+    const resumed = new Sink();
+    hub.subscribe(r, resumed, (seen[2] as { id: number }).id);
+    assert.deepEqual(resumed.events().map((e) => e.data.epoch ?? 'p'), [4, 'p'], 'events after the given id, from the ring');
+    const ended = { ...r, status: 'succeeded' as const };
+    for (const l of src.listeners) l(ended, 'status', { status: 'succeeded' });
+    assert.equal(first.ended && resumed.ended, true, 'streams end after the final status');
+    assert.equal(first.events().at(-1)?.event, 'status');
+    assert.equal(hub.clients, 0);
+    const late = new Sink();
+    hub.subscribe(ended, late, null);
+    assert.deepEqual(late.events().map((e) => e.event), ['status'], 'a finished run answers its final status and ends');
+    assert.equal(late.ended, true);
+    hub.close();
+  });
+
+  it('a finished run without buffered events gets a status from the row', () => {
+    const r = run({ status: 'failed', energy: JSON.stringify({ totalJ: 12 }) });
+    const hub = new SseHub(source(r));
+    const sink = new Sink();
+    hub.subscribe(r, sink, null);
+    assert.deepEqual(sink.events().map((e) => [e.event, e.data.status, e.data.energy.totalJ]), [['status', 'failed', 12]]);
+    assert.equal(sink.ended, true);
+    hub.close();
+  });
+
+  it('drops events for a client that does not drain, counts them, and keeps serving the others', () => {
+    const r = run();
+    const src = source(r);
+    const hub = new SseHub(src, { clientBufferBytes: 1000 });
+    const slow = new Sink();
+    slow.writableLength = 5000;
+    const fast = new Sink();
+    hub.subscribe(r, slow, null);
+    hub.subscribe(r, fast, null);
+    for (let e = 1; e <= 10; e++) for (const l of src.listeners) l(r, 'epoch', { epoch: e });
+    assert.equal(fast.events().length, 10);
+    assert.equal(slow.events().length, 0);
+    assert.equal(hub.dropped, 10);
+    hub.close();
+  });
+
+  it('sends heartbeat comments', async () => {
+    const r = run();
+    const hub = new SseHub(source(r), { heartbeatMs: 20 });
+    const sink = new Sink();
+    hub.subscribe(r, sink, null);
+    await waitFor(() => sink.text.includes(': keepalive\n\n'), 5000, 'a heartbeat');
+    hub.close();
+    assert.equal(sink.ended, true, 'close ends open streams');
+  });
+});
