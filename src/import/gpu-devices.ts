@@ -3,8 +3,17 @@ import { resolve } from 'node:path';
 
 /** A stable uuid for a GPU of a log that has none: the same file and GPU position always give the same device. */
 export function syntheticUuid(file: string, gpu: number): string {
-  return `IMPORTED-${createHash('sha1').update(`${resolve(file)}#${gpu}`).digest('hex')}`;
+  const key = `${resolve(file)}#${gpu}`;
+  let u = uuidCache.get(key);
+  if (u === undefined) {
+    u = `IMPORTED-${createHash('sha1').update(key).digest('hex')}`;
+    if (uuidCache.size > 1000) uuidCache.clear();
+    uuidCache.set(key, u);
+  }
+  return u;
 }
+
+const uuidCache = new Map<string, string>();
 
 /**
  * How many GPUs a log without uuid/index column interleaves, from its first rows: a cycle of gpu_name values when

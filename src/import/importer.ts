@@ -8,7 +8,7 @@ import { SampleStore } from '../store/samples.js';
 import { checkEpochHeader, detectMemLayout, parseEpochLine, parseMemLine } from './aux-csv.js';
 import { detectGroupSize, medianPositive, syntheticUuid } from './gpu-devices.js';
 import { detectLayout, parseGpuLine, type GpuLayout, type GpuRow } from './gpu-csv.js';
-import { lineError, readLines, type Line } from './lines.js';
+import { lineError, readLineBatches, type Line } from './lines.js';
 
 export interface ImportOptions {
   /** One or more nvidia-smi logs; each may interleave several GPUs. */
@@ -105,7 +105,7 @@ async function importGpuFile(file: string, samples: SampleStore, pass: GpuPass):
   };
 
   let seen = 0;
-  for await (const line of readLines(file)) {
+  gpu: for await (const batch of readLineBatches(file)) for (const line of batch) {
     seen++;
     if (layout === null) {
       const l = detectLayout(line.text);
@@ -119,7 +119,7 @@ async function importGpuFile(file: string, samples: SampleStore, pass: GpuPass):
     if (typeof row === 'string') {
       if (line.last && seen > 1) {
         pass.cut.push(file);
-        break;
+        break gpu;
       }
       throw lineError(file, line.no, row);
     }
@@ -139,18 +139,18 @@ async function importGpuFile(file: string, samples: SampleStore, pass: GpuPass):
 async function importMem(file: string, rid: number, samples: SampleStore, cut: string[]): Promise<number> {
   let layout: ReturnType<typeof detectMemLayout> | null = null;
   let rows = 0;
-  for await (const line of readLines(file)) {
+  mem: for await (const batch of readLineBatches(file)) for (const line of batch) {
     if (layout === null) {
       layout = detectMemLayout(line.text);
       if (typeof layout === 'string') throw lineError(file, line.no, layout);
       continue;
     }
-    if (typeof layout === 'string') break;
+    if (typeof layout === 'string') break mem;
     const r = parseMemLine(line.text, layout);
     if (typeof r === 'string') {
       if (line.last && rows > 0) {
         cut.push(file);
-        break;
+        break mem;
       }
       throw lineError(file, line.no, r);
     }
@@ -170,7 +170,7 @@ async function importEpochs(file: string, run: RunRow, epochs: EpochStore, cut: 
   let header = false;
   let n = 0;
   let prevEnd = run.started_at;
-  for await (const line of readLines(file)) {
+  ep: for await (const batch of readLineBatches(file)) for (const line of batch) {
     if (!header) {
       const bad = checkEpochHeader(line.text);
       if (bad) throw lineError(file, line.no, bad);
@@ -181,7 +181,7 @@ async function importEpochs(file: string, run: RunRow, epochs: EpochStore, cut: 
     if (typeof r === 'string') {
       if (line.last && n > 0) {
         cut.push(file);
-        break;
+        break ep;
       }
       throw lineError(file, line.no, r);
     }

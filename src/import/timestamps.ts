@@ -10,9 +10,22 @@ const ANY_TS_RE = /^(\d{4})[-/](\d{2})[-/](\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d
 export function parseLogTimestamp(text: string): number | null {
   const m = ANY_TS_RE.exec(text.trim());
   if (!m) return null;
-  const frac = m[5] ? `.${m[5].slice(0, 3)}` : '';
-  return parseNvidiaTimestamp(`${m[1]}/${m[2]}/${m[3]} ${m[4]}${frac}`);
+  const hms = m[4] as string;
+  const sec = Number(hms.slice(6, 8));
+  if (sec > 59) return null;
+  // Logs repeat the same minute many times: resolve its local start once (zone shifts happen on whole minutes).
+  const key = `${m[1]}${m[2]}${m[3]}${hms.slice(0, 5)}`;
+  let base = minuteCache.get(key);
+  if (base === undefined) {
+    base = parseNvidiaTimestamp(`${m[1]}/${m[2]}/${m[3]} ${hms.slice(0, 5)}:00`);
+    if (minuteCache.size > 1000) minuteCache.clear();
+    minuteCache.set(key, base);
+  }
+  if (base === null) return null;
+  return base + sec * 1000 + (m[5] ? Number(m[5].slice(0, 3).padEnd(3, '0')) : 0);
 }
+
+const minuteCache = new Map<string, number | null>();
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 

@@ -1,0 +1,91 @@
+import { once } from 'node:events';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadConfig } from '../config/load.js';
+import { formatLocal } from '../import/timestamps.js';
+import { importRun } from '../import/importer.js';
+import { spawnProcess } from '../platform/exec.js';
+import { homeFiles } from '../platform/paths.js';
+import { openDatabase } from '../store/db.js';
+
+export interface ImportBench {
+  /** Log megabytes (10^6 bytes) imported per second, import only (not node start-up). */
+  mbPerS: number;
+  /** Peak resident memory of the importing process (VmHWM). */
+  peakRssMB: number;
+  rows: number;
+}
+
+const CHILD_FLAG = '--bench-import-child';
+const HEADER = 'timestamp, name, utilization.gpu [%], utilization.memory [%], memory.total [MiB], memory.used [MiB], power.draw [W], power.max_limit [W], temperature.gpu\n';
+
+/** Writes an nvidia-smi `-lms 100` style log of about `bytes` bytes (one GPU, varying power). */
+async function writeSyntheticLog(path: string, bytes: number): Promise<void> {
+  const ws = createWriteStream(path);
+  let written = 0;
+  let i = 0;
+  const t0 = new Date(2026, 0, 1).getTime();
+  ws.write(HEADER);
+  while (written < bytes) {
+    let chunk = '';
+    for (let k = 0; k < 5000; k++, i++) {
+      const w = (150 + 100 * Math.sin(i / 300) + (i % 7)).toFixed(2);
+      chunk += `${formatLocal(t0 + i * 100).replace(/-/g, '/')}, NVIDIA H100 80GB HBM3, ${i % 100} %, 40 %, 81559 MiB, 20480 MiB, ${w} W, 700.00 W, 60\n`;
+    }
+    written += Buffer.byteLength(chunk);
+    if (!ws.write(chunk)) await once(ws, 'drain');
+  }
+  ws.end();
+  await once(ws, 'finish');
+}
+
+function peakRssMB(): number {
+  try {
+    const m = /VmHWM:\s*(\d+)\s*kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    /* not Linux: fall back below */
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Child side: imports one log into a fresh home and prints rows, seconds and peak RSS as JSON. */
+async function child(log: string, home: string): Promise<void> {
+  const cfg = loadConfig({ env: { ...process.env, PROFILER_HOME: home } });
+  const db = openDatabase(homeFiles(home).db);
+  const start = process.hrtime.bigint();
+  const r = await importRun(db, cfg, { gpuCsv: [log] });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  db.close();
+  process.stdout.write(JSON.stringify({ rows: r.gpuRows, seconds, peakRssMB: peakRssMB() }) + '\n');
+}
+
+/** Generates a synthetic log of `sizeMB` MB, imports it in a child process, and reports throughput and peak RSS. */
+export async function benchImport(opts: { sizeMB: number }): Promise<ImportBench> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-import-'));
+  try {
+    const log = join(dir, 'gpu.csv');
+    await writeSyntheticLog(log, opts.sizeMB * 1e6);
+    const sizeMB = statSync(log).size / 1e6;
+    const proc = spawnProcess(process.execPath, [fileURLToPath(import.meta.url), CHILD_FLAG, log, join(dir, 'home')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const [code] = (await once(proc, 'close')) as [number | null];
+    if (code !== 0) throw new Error(`import bench child exited with ${code}`);
+    const r = JSON.parse(out) as { rows: number; seconds: number; peakRssMB: number };
+    return { mbPerS: sizeMB / r.seconds, peakRssMB: r.peakRssMB, rows: r.rows };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === CHILD_FLAG && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  child(process.argv[3] as string, process.argv[4] as string).catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exitCode = 1;
+  });
+}
