@@ -153,6 +153,8 @@ export class SseHub {
   private runEvent(run: RunRow, kind: string, data: object): void {
     if (!RUN_EVENTS.has(kind)) return;
     const st = this.state(run.id);
+    // The final status is the run's last event (epochs finalized later were already sealed into it).
+    if (st.ended && kind !== 'status') return;
     if (kind === 'devices') st.devices = null;
     this.publish(run.id, kind, data);
     if (kind === 'status' && run.status !== 'running') {
