@@ -1,7 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { ProfilerError } from '../errors.js';
 import type { Daemon } from '../daemon/create-daemon.js';
@@ -43,7 +43,8 @@ function bearerAuth(app: FastifyInstance, token: string): void {
 
 /** The HTTP API as one fastify app: errors as {"error": {code, message}}, bearer auth when a token is set, /docs. */
 export function buildApp(daemon: Daemon, opts: { logger: Logger; token: string | null; sse?: HubOptions }): FastifyInstance {
-  const app = Fastify({ loggerInstance: opts.logger as unknown as FastifyBaseLogger, bodyLimit: BODY_LIMIT, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: opts.logger as unknown as FastifyBaseLogger, bodyLimit: BODY_LIMIT,
+    logController: new LogController({ disableRequestLogging: true }) });
   app.setValidatorCompiler(typeboxValidatorCompiler);
   if (opts.token) bearerAuth(app, opts.token);
   app.setErrorHandler((err, _req, reply) => {
