@@ -1,33 +1,32 @@
-// A small pool of matrix-profile workers kept between calls: a fresh worker costs ~35 ms to start and
-// runs its first scan unoptimized, which would dominate short series.
+// A small pool of matrix-profile workers kept between calls (a fresh worker costs ~35 ms to start and runs
+// its first scans unoptimized), fed chunks of diagonals on demand so a thread slowed by other load does not
+// hold the whole profile back.
 import { Worker } from 'node:worker_threads';
 
-/** Job a worker receives: the series, window and the diagonal range [gStart, gStop) to scan. */
-export interface WorkerJob {
-  series: Float64Array;
-  m: number;
-  gStart: number;
-  gStop: number;
-}
-
-/** The best correlation and candidate per row over the job's diagonals. */
+/** The best correlation and candidate per row over the diagonals one worker scanned. */
 export interface WorkerResult {
   rho: Float64Array;
   idx: Int32Array;
 }
 
-/** Messages between pool and worker. */
-export type ToWorker = { id: number; job: WorkerJob };
+/**
+ * Messages to a worker: `scan` adds diagonals [gStart, gStop) to the call's running result (the first scan
+ * of a call carries the series), `collect` returns that result and forgets the call.
+ */
+export type ToWorker =
+  | { id: number; kind: 'scan'; call: number; series?: Float64Array; m: number; gStart: number; gStop: number }
+  | { id: number; kind: 'collect'; call: number };
 export type FromWorker = { id: number; result?: WorkerResult; error?: string };
 
 interface Slot {
   worker: Worker;
-  pending: Map<number, { resolve: (r: WorkerResult) => void; reject: (e: Error) => void }>;
+  pending: Map<number, { resolve: (r: WorkerResult | undefined) => void; reject: (e: Error) => void }>;
 }
 
 const workerUrl = new URL('./matrix-profile-worker.js', import.meta.url);
 const slots: Slot[] = [];
 let nextId = 1;
+let nextCall = 1;
 
 function failAll(slot: Slot, err: Error): void {
   const at = slots.indexOf(slot);
@@ -46,8 +45,8 @@ function spawnSlot(): Slot {
     slot.pending.delete(msg.id);
     // Idle workers must not keep the process alive.
     if (slot.pending.size === 0) worker.unref();
-    if (msg.result) p.resolve(msg.result);
-    else p.reject(new Error(`matrix profile worker failed: ${msg.error ?? 'unknown error'}`));
+    if (msg.error !== undefined) p.reject(new Error(`matrix profile worker failed: ${msg.error}`));
+    else p.resolve(msg.result);
   });
   worker.on('error', (err) => failAll(slot, new Error('matrix profile worker crashed', { cause: err })));
   worker.on('exit', (code) => failAll(slot, new Error(`matrix profile worker exited with code ${code}`)));
@@ -55,22 +54,40 @@ function spawnSlot(): Slot {
   return slot;
 }
 
-/** Runs the jobs on up to jobs.length pooled workers, one job each. */
-export function runJobs(jobs: WorkerJob[]): Promise<WorkerResult[]> {
-  while (slots.length < jobs.length) spawnSlot();
-  return Promise.all(
-    jobs.map(
-      (job, k) =>
-        new Promise<WorkerResult>((resolve, reject) => {
-          const slot = slots[k]!;
-          const id = nextId++;
-          slot.pending.set(id, { resolve, reject });
-          slot.worker.ref();
-          const msg: ToWorker = { id, job };
-          slot.worker.postMessage(msg);
-        }),
-    ),
-  );
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+function send(slot: Slot, msg: WithoutId<ToWorker>): Promise<WorkerResult | undefined> {
+  return new Promise((resolve, reject) => {
+    const id = nextId++;
+    slot.pending.set(id, { resolve, reject });
+    slot.worker.ref();
+    slot.worker.postMessage({ ...msg, id });
+  });
+}
+
+/** Scans the diagonal chunks on `threads` pooled workers, each taking the next chunk when done. */
+export async function scanOnWorkers(
+  series: Float64Array,
+  m: number,
+  chunks: Array<[number, number]>,
+  threads: number,
+): Promise<WorkerResult[]> {
+  const used = Math.min(threads, chunks.length);
+  while (slots.length < used) spawnSlot();
+  const call = nextCall++;
+  let next = 0;
+  const drive = async (slot: Slot): Promise<WorkerResult> => {
+    let first = true;
+    while (next < chunks.length) {
+      const [gStart, gStop] = chunks[next++]!;
+      await send(slot, { kind: 'scan', call, series: first ? series : undefined, m, gStart, gStop });
+      first = false;
+    }
+    const result = await send(slot, { kind: 'collect', call });
+    if (!result) throw new Error('matrix profile worker returned no result');
+    return result;
+  };
+  return Promise.all(slots.slice(0, used).map(drive));
 }
 
 /** Terminates the pooled workers (the next parallel call starts fresh ones). */

@@ -7,7 +7,7 @@ import {
   splitDiagonals,
   toDistances,
 } from './matrix-profile-kernel.js';
-import { runJobs } from './matrix-profile-pool.js';
+import { scanOnWorkers } from './matrix-profile-pool.js';
 import { scanDiagonals } from './matrix-profile-scan.js';
 
 export { closeMatrixProfileWorkers } from './matrix-profile-pool.js';
@@ -22,6 +22,8 @@ export interface MatrixProfileOptions {
   /** Worker threads to split the diagonals across; default os.availableParallelism(). */
   threads?: number;
 }
+
+const CHUNKS_PER_THREAD = 8;
 
 /** Copies the series into a Float64Array; null/undefined are missing samples (NaN), anything else non-numeric is rejected. */
 export function toSeries(series: ArrayLike<number>): Float64Array {
@@ -76,8 +78,9 @@ export async function matrixProfileParallel(
   const t = toSeries(series);
   checkWindow(t.length, m);
   const p = prepare(t, m);
-  const ranges = splitDiagonals(p.l, p.excl, threads);
-  const parts = await runJobs(ranges.map(([gStart, gStop]) => ({ series: t, m, gStart, gStop })));
+  // Several chunks per thread, handed out as threads finish, balance the work under uneven CPU load.
+  const chunks = splitDiagonals(p.l, p.excl, threads === 1 ? 1 : threads * CHUNKS_PER_THREAD);
+  const parts = await scanOnWorkers(t, m, chunks, threads);
   const { rho, idx } = emptyProfile(p.l);
   for (const part of parts) mergeProfiles(rho, idx, part.rho, part.idx);
   applyConstantWindows(p, rho, idx);
