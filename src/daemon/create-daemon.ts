@@ -13,8 +13,11 @@ import { EpochStore } from '../store/epochs.js';
 import { RunStore, type RunRow } from '../store/runs.js';
 import { SampleStore } from '../store/samples.js';
 import { homeFiles } from '../platform/paths.js';
-import { runJson, type RunJson } from '../report/run-json.js';
+import { runJson, stabilizationJson, type RunJson } from '../report/run-json.js';
 import { Attributor } from './attributor.js';
+import { AnalysisService } from './analysis-service.js';
+import { detectStabilizationInWorker } from '../analysis/stabilization-worker.js';
+import type { Stabilization, StabilizationInput } from '../analysis/stabilization.js';
 import { EnergyService } from './energy-service.js';
 import { GpuRegistry, type InventoryReader } from './gpu-registry.js';
 import { Recorder } from './recorder.js';
@@ -30,6 +33,7 @@ export interface DaemonOptions {
   inventory?: InventoryReader;
   treeSampler?: (pid: number) => TreeSampler;
   host?: HostReaders;
+  detect?: (input: StabilizationInput) => Promise<Stabilization | null>;
 }
 
 export interface Daemon {
@@ -51,6 +55,7 @@ export interface Daemon {
   gpuListeners: Set<(samples: GpuSample[]) => void>;
   /** The cached analysis of a run (one indexed row read): what /projection and /stabilization serve. */
   analysisOf(run: RunRow): { stabilization: unknown; projection: unknown };
+  analysis: AnalysisService;
   devices(): object[];
   health(): Record<string, unknown>;
   app: FastifyInstance;
@@ -88,7 +93,10 @@ export function createDaemon(opts: DaemonOptions): Daemon {
   const gpuListeners = new Set<(samples: GpuSample[]) => void>();
   const emit = (run: RunRow, kind: string, data: object): void => {
     for (const l of listeners) l(run, kind, data);
+    if (kind === 'epoch' && (data as { event?: string }).event === 'finalized') void analysis.request(run.id);
   };
+  const analysis: AnalysisService = new AnalysisService(cfg, db, runs, epochs, log.child({ mod: 'analysis' }), emit,
+    opts.detect ?? detectStabilizationInWorker);
   const sampling: SamplingService = new SamplingService(cfg, log.child({ mod: 'sampling' }), samples, gpuFactory, treeFactory, host,
     (g) => {
       for (const r of runs.list({ status: 'running' })) runs.addEvent(r.rid, 'gpu_gap', g, g.from);
@@ -126,14 +134,16 @@ export function createDaemon(opts: DaemonOptions): Daemon {
       await sampling.waitForGpu(uuids, t, 2 * cfg.sampleMs + 200);
     },
     emit,
+    afterSeal: (run) => analysis.request(run.id),
   }, now);
   const report = (row: RunRow, o: { epochs: boolean }): RunJson => runJson({ db, runs, epochs, energy, now }, row, o);
   const startedAt = now();
   const daemon: Daemon = {
     config: cfg, log, db, runs, epochs, samples, energy, recorder, sampling, registry, now, report, listeners, gpuListeners,
+    analysis,
     analysisOf(run) {
       const a = run.analysis ? (JSON.parse(run.analysis) as Record<string, unknown>) : {};
-      return { stabilization: a.stabilization ?? null, projection: a.projection ?? null };
+      return { stabilization: stabilizationJson(a.stabilization as Stabilization | null | undefined), projection: a.projection ?? null };
     },
     devices: () => runs.allDevices().map((d) => ({ uuid: d.uuid, index: d.idx, name: d.name, powerLimitW: d.power_limit_w,
       memTotalMiB: d.mem_total_mib, driverVersion: d.driver_version, cudaVersion: d.cuda_version })),
@@ -156,5 +166,6 @@ export function createDaemon(opts: DaemonOptions): Daemon {
   };
   daemon.app = buildApp(daemon, { logger: log.child({ mod: 'api' }), token: cfg.token });
   recoverRuns({ db, runs, recorder, log, resume: (run) => sampling.track(run.id, run.rid, run.client_pid) });
+  for (const r of runs.list({ status: 'interrupted' })) if (r.analysis === null) void analysis.request(r.id);
   return daemon;
 }

@@ -36,6 +36,8 @@ export interface RecorderHooks {
   /** Resolves when every device of the run has a sample at or after t (bounded wait). */
   waitForSamples(run: RunRow, t: number): Promise<void>;
   emit(run: RunRow, kind: string, data: object): void;
+  /** The run's final energy is stored: final stabilization and projection. */
+  afterSeal(run: RunRow): Promise<void>;
 }
 
 /** Run and epoch lifecycle: the rules of when epochs start, end and get their energy. */
@@ -133,7 +135,9 @@ export class Recorder {
     await this.hooks.waitForSamples(ended, f.endedAt);
     this.samples.flush();
     this.hooks.onRunEnded(ended);
-    return this.seal(ended, f.endedAt);
+    const sealed = this.seal(ended, f.endedAt);
+    await this.hooks.afterSeal(sealed);
+    return this.runs.byId(run.id) as RunRow;
   }
 
   /** Final energy of an ended run, computed once from raw samples and cached on the run. */

@@ -4,6 +4,7 @@ import type { DB } from '../store/db.js';
 import type { EpochStore } from '../store/epochs.js';
 import type { RunRow, RunStore } from '../store/runs.js';
 import { computeBaselines, type Baselines } from './baselines.js';
+import type { Stabilization } from '../analysis/stabilization.js';
 
 export interface RunJson {
   id: string;
@@ -95,13 +96,20 @@ export function runJson(deps: ReportDeps, row: RunRow, opts: { epochs: boolean }
       gaps: energy.gaps.length,
     },
     expectedEpochs: row.expected_epochs,
-    stabilization: (analysis.stabilization as Record<string, unknown> | undefined) ?? null,
+    stabilization: stabilizationJson(analysis.stabilization as Stabilization | null | undefined),
     projection: (analysis.projection as Record<string, unknown> | undefined) ?? null,
     baselines: computeBaselines(deps.db, row.rid, devices, row.started_at, end),
     meta: JSON.parse(row.meta) as Record<string, string>,
   };
   if (opts.epochs) out.epochs = deps.epochs.list(row.rid).map(epochJson);
   return out;
+}
+
+/** The contract's stabilization object: times as ISO strings (`at` chosen, `flussAt` FLUSS's location). */
+export function stabilizationJson(s: Stabilization | null | undefined): Record<string, unknown> | null {
+  if (!s) return null;
+  const iso = (ms: number | null): string | null => (ms === null || !Number.isFinite(ms) ? null : isoLocal(ms));
+  return { method: s.method, at: iso(s.at), epoch: s.epoch, cacMin: s.cacMin, flussAt: iso(s.flussAt), confident: s.confident, reason: s.reason };
 }
 
 export function epochJson(e: import('../store/epochs.js').EpochRow): EpochJson {

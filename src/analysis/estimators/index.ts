@@ -1,10 +1,10 @@
 import { epochEnergy } from './epoch-energy.js';
-import { powerBased, powerBasedStudy } from './power-based.js';
+import { powerBased, powerBasedMeasuredWarmup } from './power-based.js';
 import type { Estimate, Estimator } from './types.js';
 
 export type { EpochStat, Estimate, Estimator, EstimatorInput } from './types.js';
 export { epochEnergy } from './epoch-energy.js';
-export { powerBased, powerBasedStudy } from './power-based.js';
+export { powerBased, powerBasedMeasuredWarmup } from './power-based.js';
 export { mlco2 } from './mlco2.js';
 export { greenAlgorithms, GA_W_PER_GB, type GreenAlgorithmsInput } from './green-algorithms.js';
 
@@ -12,7 +12,7 @@ export { greenAlgorithms, GA_W_PER_GB, type GreenAlgorithmsInput } from './green
 export const ESTIMATORS: readonly Estimator[] = [powerBased, epochEnergy];
 
 /** Every online estimator, including the study's literal power formula; the contract tests loop over this list. */
-export const ALL_ESTIMATORS: readonly Estimator[] = [...ESTIMATORS, powerBasedStudy];
+export const ALL_ESTIMATORS: readonly Estimator[] = [...ESTIMATORS, powerBasedMeasuredWarmup];
 
 export interface ProjectionBand {
   lowJ: number;

@@ -2,10 +2,11 @@ import { prepare, sum, type Estimate, type Estimator, type EstimatorInput } from
 
 /**
  * Online power-based estimate. P̄_w = Σ energy / Σ duration over the window; t = max(elapsed, closed epochs' time +
- * remaining epochs × the window's mean epoch duration). Study form: E = P̄_w × t. Default form: E = E_u +
- * P̄_w × (t - t_u), E_u / t_u = measured energy / time of the epochs before the window, because the study form
- * charges the warm-up at stable power (+8 % on a 5-of-30-epoch warm-up, docs/stabilization.md). Band: the same with
- * the window's lowest / highest epoch power and duration.
+ * remaining epochs × the window's mean epoch duration). The study's form (the product's): E = P̄_w × t. Variant:
+ * E = E_u + P̄_w × (t - t_u), E_u / t_u = measured energy / time of the epochs before the window — the study form
+ * charges the warm-up at stable power (+8 % on a 5-of-30-epoch warm-up at 75 % power, docs/stabilization.md), but
+ * the variant equals the epoch-energy estimator at the window end, so it is kept for comparison only. Band: the same
+ * with the window's lowest / highest epoch power and duration.
  */
 function makePowerBased(name: string, measuredWarmup: boolean): Estimator {
   return {
@@ -35,8 +36,8 @@ function makePowerBased(name: string, measuredWarmup: boolean): Estimator {
   };
 }
 
-/** E = E_u + P̄_w × (t - t_u): the warm-up epochs count with their measured energy. */
-export const powerBased: Estimator = makePowerBased('power-based', true);
+/** The study's E = P̄_w × t over the whole projected duration. */
+export const powerBased: Estimator = makePowerBased('power-based', false);
 
-/** The study's literal E = P̄_w × t over the whole projected duration (for comparison with its figures). */
-export const powerBasedStudy: Estimator = makePowerBased('power-based-study', false);
+/** E = E_u + P̄_w × (t - t_u): the warm-up epochs count with their measured energy (comparison only). */
+export const powerBasedMeasuredWarmup: Estimator = makePowerBased('power-based-measured-warmup', true);

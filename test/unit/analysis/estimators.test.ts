@@ -95,11 +95,11 @@ test('power-based responds to wall-clock time beyond the epoch projection', () =
   assert.ok(Math.abs(slow.projectedJ - base.projectedJ - 100 * 250) < 1e-6);
 });
 
-test('study power formula charges the warm-up at stable power', () => {
-  const study = ALL_ESTIMATORS.find((e) => e.name === 'power-based-study')!;
-  const ours = ALL_ESTIMATORS.find((e) => e.name === 'power-based')!;
+test('the study power formula charges the warm-up at stable power; the variant at its measured energy', () => {
+  const study = ALL_ESTIMATORS.find((e) => e.name === 'power-based')!;
+  const variant = ALL_ESTIMATORS.find((e) => e.name === 'power-based-measured-warmup')!;
   const i = input(realistic(), { stableFromEpoch: 3, expectedEpochs: 12 });
-  assert.ok(study.estimate(i)!.projectedJ > ours.estimate(i)!.projectedJ);
+  assert.ok(study.estimate(i)!.projectedJ > variant.estimate(i)!.projectedJ);
 });
 
 test('mlco2 and Green Algorithms baselines', () => {

@@ -1,0 +1,152 @@
+import type { Logger } from 'pino';
+import { ESTIMATORS, projectionJson, type EpochStat } from '../analysis/estimators/index.js';
+import type { Stabilization, StabilizationInput } from '../analysis/stabilization.js';
+import type { Config } from '../config/schema.js';
+import type { DB } from '../store/db.js';
+import type { EpochRow, EpochStore } from '../store/epochs.js';
+import type { RunRow, RunStore } from '../store/runs.js';
+
+export interface RunAnalysis {
+  stabilization: Stabilization | null;
+  projection: ReturnType<typeof projectionJson>;
+}
+
+/**
+ * The run's power (GPU sum + RAM) on the detector's grid, aggregated in SQL: per device and bin the mean power,
+ * summed over devices (NaN where a device has no reading); RAM is carried forward between its 1 s readings.
+ */
+export function powerGrid(db: DB, run: RunRow, devIds: number[], to: number, cfg: Config): { t: number[]; powerW: number[] } {
+  const g = cfg.stabilization.gridMs;
+  const from = run.started_at;
+  const nBins = Math.max(0, Math.floor((to - from) / g) + 1);
+  const gpu = new Float64Array(nBins);
+  const seen = new Uint16Array(nBins);
+  if (devIds.length > 0) {
+    const rows = db
+      .prepare(
+        `SELECT CAST((t - ?) / ? AS INTEGER) AS b, dev, avg(power_cw) AS p FROM gpu_samples
+         WHERE dev IN (${devIds.map(() => '?').join(',')}) AND t >= ? AND t <= ? AND power_cw IS NOT NULL GROUP BY dev, b`,
+      )
+      .raw()
+      .all(from, g, ...devIds, from, to) as [number, number, number][];
+    for (const [b, , p] of rows) {
+      if (b < 0 || b >= nBins) continue;
+      gpu[b] = (gpu[b] as number) + p / 100;
+      seen[b] = (seen[b] as number) + 1;
+    }
+  }
+  const ram = new Float64Array(nBins).fill(Number.NaN);
+  const ramRows = db
+    .prepare('SELECT CAST((t - ?) / ? AS INTEGER) AS b, avg(rss_bytes) AS r FROM proc_samples WHERE rid = ? AND t >= ? AND t <= ? GROUP BY b')
+    .raw()
+    .all(from, g, run.rid, from, to) as [number, number][];
+  for (const [b, r] of ramRows) if (b >= 0 && b < nBins) ram[b] = (r / 1048576) * (cfg.ramWattsPerGB / 1000);
+  const t: number[] = [];
+  const powerW: number[] = [];
+  let lastRam = 0;
+  for (let b = 0; b < nBins; b++) {
+    if (!Number.isNaN(ram[b] as number)) lastRam = ram[b] as number;
+    const complete = devIds.length === 0 || seen[b] === devIds.length;
+    t.push(from + b * g + g / 2);
+    powerW.push(complete && (devIds.length > 0 || !Number.isNaN(ram[b] as number)) ? (gpu[b] as number) + lastRam : Number.NaN);
+  }
+  fillShortHoles(powerW, 2);
+  return { t, powerW };
+}
+
+/** Sampling jitter leaves an occasional empty bin; a hole of ≤ maxBins between readings is interpolated for the
+ * detector only (energy never uses the grid), since one NaN blanks m windows of the matrix profile. */
+export function fillShortHoles(v: number[], maxBins: number): void {
+  let i = 0;
+  while (i < v.length) {
+    if (!Number.isNaN(v[i] as number)) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < v.length && Number.isNaN(v[j] as number)) j++;
+    if (i > 0 && j < v.length && j - i <= maxBins) {
+      const a = v[i - 1] as number;
+      const b = v[j] as number;
+      for (let k = i; k < j; k++) v[k] = a + ((b - a) * (k - i + 1)) / (j - i + 1);
+    }
+    i = j;
+  }
+}
+
+const stat = (e: EpochRow): EpochStat | null =>
+  e.ended_at === null || e.energy_j === null || e.ended_at <= e.started_at
+    ? null
+    : { epoch: e.epoch, durationS: (e.ended_at - e.started_at) / 1000, energyJ: e.energy_j, avgPowerW: e.avg_power_w ?? 0 };
+
+/**
+ * Stabilization and projection of a run, recomputed after each finalized epoch off the sampling path (FLUSS runs in
+ * a worker thread; once the stabilizing epoch is settled it is not recomputed), cached on the run row.
+ */
+export class AnalysisService {
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+
+  constructor(
+    private readonly cfg: Config,
+    private readonly db: DB,
+    private readonly runs: RunStore,
+    private readonly epochs: EpochStore,
+    private readonly log: Logger,
+    private readonly emit: (run: RunRow, kind: string, data: object) => void,
+    private readonly detect: (input: StabilizationInput) => Promise<Stabilization | null>,
+  ) {}
+
+  /** Schedules an update; updates of one run never overlap (a request during one runs once more after it). */
+  request(runId: string): Promise<void> {
+    const running = this.inflight.get(runId);
+    if (running) {
+      this.again.add(runId);
+      return running;
+    }
+    const p = (async () => {
+      do {
+        this.again.delete(runId);
+        const run = this.runs.byId(runId);
+        if (run) await this.analyze(run).catch((err: unknown) => this.log.warn({ err, run: runId }, 'analysis failed'));
+      } while (this.again.has(runId));
+    })().finally(() => this.inflight.delete(runId));
+    this.inflight.set(runId, p);
+    return p;
+  }
+
+  async analyze(run: RunRow): Promise<RunAnalysis> {
+    const st = this.cfg.stabilization;
+    const finished = run.status !== 'running';
+    const rows = this.epochs.list(run.rid);
+    const closed = rows.map(stat).filter((s): s is EpochStat => s !== null);
+    const prev = run.analysis ? (JSON.parse(run.analysis) as RunAnalysis) : { stabilization: null, projection: null };
+    let stabilization = prev.stabilization;
+    if (!stabilization?.confident || finished) {
+      const to = run.ended_at ?? Date.now();
+      const grid = powerGrid(this.db, run, this.runs.devices(run.rid).map((d) => d.id), to, this.cfg);
+      const epochEnds = rows.filter((e) => e.ended_at !== null).map((e) => e.ended_at as number);
+      stabilization = grid.t.length > 0 ? await this.detect({ ...grid, epochEnds, config: st }) : null;
+    }
+    const s = stabilization?.epoch ?? null;
+    // The projection made when the window closed: only epochs up to its end are known to the estimators.
+    const windowEnd = s === null ? null : s + st.windowEpochs;
+    const known = windowEnd !== null && closed.length >= windowEnd ? closed.filter((e) => e.epoch <= windowEnd) : closed;
+    const lastKnown = rows.find((e) => e.epoch === known[known.length - 1]?.epoch);
+    const expected = finished ? closed.length || null : run.expected_epochs;
+    const input = {
+      epochs: known,
+      stableFromEpoch: s,
+      windowEpochs: st.windowEpochs,
+      expectedEpochs: expected,
+      elapsedS: lastKnown?.ended_at ? (lastKnown.ended_at - run.started_at) / 1000 : 0,
+    };
+    const [power, epochEnergy] = ESTIMATORS.map((e) => e.estimate(input));
+    const projection = projectionJson(power ?? null, epochEnergy ?? null, s, st.windowEpochs);
+    const result: RunAnalysis = { stabilization, projection };
+    this.runs.update(run.rid, { analysis: JSON.stringify(result) });
+    if (JSON.stringify(prev.stabilization) !== JSON.stringify(stabilization)) this.emit(run, 'stabilization', { stabilization });
+    if (projection) this.emit(run, 'projection', { projection });
+    return result;
+  }
+}
