@@ -5,12 +5,18 @@ import { ProfilerError } from '../errors.js';
 import { daemonCommand } from './commands/daemon.js';
 import { runsCommand, showCommand } from './commands/query.js';
 import { runCommand } from './commands/run.js';
+import { importCommand } from './commands/import.js';
+import { exportCommand } from './commands/export.js';
+import { evaluateCommand } from './commands/evaluate.js';
 
 const USAGE = `usage: profiler <command>
   run [--name NAME] [--epochs N] [--epoch-pattern REGEX] [--gpus LIST] [--meta KEY=VALUE]… [--quiet] -- CMD [ARG…]
   daemon start | stop | status [--json] | run
   runs [--json] [--limit N]
   show RUN [--json]          RUN: an id, a unique id prefix, or "last"
+  import --gpu-csv FILE [--gpu-csv FILE…] [--epochs-csv FILE] [--mem-csv FILE] [--name NAME] [--json]
+  export RUN --format csv|json|parquet|nvsmi|codecarbon|hf-card [--per-epoch] [--out PATH] [--force]
+  evaluate [--json] [--window-s S]
 environment: PROFILER_HOME, PROFILER_PORT, PROFILER_NVIDIA_SMI, PROFILER_SAMPLE_MS, PROFILER_TOKEN (see README)`;
 
 async function main(argv: string[]): Promise<number> {
@@ -21,6 +27,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   if (cmd === 'run') return runCommand(config, rest);
+  if (cmd === 'import') return importCommand(config, rest);
+  if (cmd === 'export') return exportCommand(config, rest);
+  if (cmd === 'evaluate') return evaluateCommand(config, rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

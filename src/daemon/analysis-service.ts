@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import { ESTIMATORS, projectionJson, type EpochStat } from '../analysis/estimators/index.js';
-import type { Stabilization, StabilizationInput } from '../analysis/stabilization.js';
+import { detectStabilization, type Stabilization, type StabilizationInput } from '../analysis/stabilization.js';
 import type { Config } from '../config/schema.js';
 import type { DB } from '../store/db.js';
-import type { EpochRow, EpochStore } from '../store/epochs.js';
-import type { RunRow, RunStore } from '../store/runs.js';
+import { EpochStore, type EpochRow } from '../store/epochs.js';
+import { RunStore, type RunRow } from '../store/runs.js';
 
 export interface RunAnalysis {
   stabilization: Stabilization | null;
@@ -149,4 +149,12 @@ export class AnalysisService {
     if (projection) this.emit(run, 'projection', { projection });
     return result;
   }
+}
+
+/** One analysis outside the daemon (imports, `profiler evaluate`): FLUSS runs in this thread. */
+export function analyzeOnce(cfg: Config, db: DB, runId: string, log: Logger): Promise<RunAnalysis | null> {
+  const runs = new RunStore(db);
+  const svc = new AnalysisService(cfg, db, runs, new EpochStore(db), log, () => {}, async (i) => detectStabilization(i));
+  const run = runs.byId(runId);
+  return run ? svc.analyze(run) : Promise.resolve(null);
 }

@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { analyzeOnce } from '../../daemon/analysis-service.js';
 import type { Config } from '../../config/schema.js';
 import { invalid } from '../../errors.js';
 import { importRun } from '../../import/importer.js';
@@ -37,6 +39,8 @@ export async function importCommand(cfg: Config, argv: string[]): Promise<number
       memCsv: values['mem-csv'] ?? null,
       name: values.name ?? null,
     });
+    // Imported runs get the same stabilization (the FLUSS candidate even without epochs) and estimates.
+    await analyzeOnce(cfg, db, r.id, pino({ level: 'silent' }));
     for (const f of r.cutLines) process.stderr.write(`profiler: ${f}: last line cut off mid-row, skipped\n`);
     if (values.json) {
       process.stdout.write(JSON.stringify({ id: r.id }) + '\n');

@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util';
+import { evaluate, formatEvaluationTable, type EvaluationRun } from '../../analysis/evaluate.js';
+import type { Config } from '../../config/schema.js';
+import { powerGrid } from '../../daemon/analysis-service.js';
+import { EnergyService } from '../../daemon/energy-service.js';
+import { invalid } from '../../errors.js';
+import { homeFiles } from '../../platform/paths.js';
+import { runJson, type RunJson } from '../../report/run-json.js';
+import { openDatabase, type DB } from '../../store/db.js';
+import { EpochStore } from '../../store/epochs.js';
+import { RunStore, type RunRow } from '../../store/runs.js';
+import { SampleStore } from '../../store/samples.js';
+
+export interface TimeWindowRow {
+  id: string;
+  name: string | null;
+  measuredKJ: number;
+  powerWindowKJ: number | null;
+  mlco2KJ: number | null;
+  greenAlgorithmsKJ: number | null;
+}
+
+/**
+ * For runs without epoch boundaries: the power-based estimator on the time axis — mean power (GPU + RAM) over
+ * `windowS` after the FLUSS point (or the start) × the run's duration.
+ */
+function timeWindowEstimate(db: DB, cfg: Config, row: RunRow, j: RunJson, windowS: number): number | null {
+  if (row.ended_at === null) return null;
+  const grid = powerGrid(db, row, new RunStore(db).devices(row.rid).map((d) => d.id), row.ended_at, cfg);
+  const from = j.stabilization?.flussAt ? Date.parse(j.stabilization.flussAt as string) : row.started_at;
+  let sum = 0;
+  let n = 0;
+  grid.t.forEach((t, i) => {
+    const w = grid.powerW[i] as number;
+    if (t >= from && t <= from + windowS * 1000 && Number.isFinite(w)) {
+      sum += w;
+      n++;
+    }
+  });
+  return n === 0 ? null : (sum / n) * ((row.ended_at - row.started_at) / 1000);
+}
+
+const err = (pairs: [number, number][]) => {
+  const n = pairs.length;
+  if (n === 0) return { n, rmseKJ: null, maeKJ: null, mapePct: null };
+  const e = pairs.map(([p, m]) => p - m);
+  return {
+    n,
+    rmseKJ: Math.sqrt(e.reduce((a, x) => a + x * x, 0) / n),
+    maeKJ: e.reduce((a, x) => a + Math.abs(x), 0) / n,
+    mapePct: (pairs.reduce((a, [p, m]) => a + Math.abs(p - m) / m, 0) / n) * 100,
+  };
+};
+
+/** `profiler evaluate [--json] [--window-s S]`: each estimator's error over the finished runs. */
+export function evaluateCommand(cfg: Config, argv: string[]): number {
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, 'window-s': { type: 'string' } } });
+  const windowS = values['window-s'] === undefined ? 300 : Number(values['window-s']);
+  if (!Number.isFinite(windowS) || windowS <= 0) throw invalid(`--window-s must be a positive number of seconds, got "${values['window-s']}"`);
+  const db = openDatabase(homeFiles(cfg.home).db);
+  try {
+    const runs = new RunStore(db);
+    const epochs = new EpochStore(db);
+    const deps = { db, runs, epochs, energy: new EnergyService(cfg, runs, epochs, new SampleStore(db)), now: Date.now };
+    const withEpochs: EvaluationRun[] = [];
+    const timeRows: TimeWindowRow[] = [];
+    for (const row of runs.list()) {
+      if (row.status === 'running' || row.status === 'failed' || row.ended_at === null) continue;
+      const j = runJson(deps, row, { epochs: true });
+      const ep = (j.epochs ?? []).filter((e) => e.energyJ !== null && e.durationS !== null && e.durationS > 0);
+      const s = j.stabilization?.epoch as number | null | undefined;
+      if (ep.length > 0 && typeof s === 'number') {
+        withEpochs.push({
+          id: j.id,
+          epochs: ep.map((e) => ({ epoch: e.epoch, durationS: e.durationS as number, energyJ: e.energyJ as number, avgPowerW: e.avgPowerW ?? 0 })),
+          measuredJ: j.energy.totalJ,
+          stableFromEpoch: s,
+          ...(j.baselines.mlco2J !== null && j.baselines.greenAlgorithmsJ !== null
+            ? { baselines: { mlco2J: j.baselines.mlco2J, greenAlgorithmsJ: j.baselines.greenAlgorithmsJ } }
+            : {}),
+        });
+      } else if (ep.length === 0 && j.energy.totalJ > 0) {
+        const pw = timeWindowEstimate(db, cfg, row, j, windowS);
+        const kj = (v: number | null): number | null => (v === null ? null : v / 1000);
+        timeRows.push({ id: j.id, name: j.name, measuredKJ: j.energy.totalJ / 1000, powerWindowKJ: kj(pw), mlco2KJ: kj(j.baselines.mlco2J), greenAlgorithmsKJ: kj(j.baselines.greenAlgorithmsJ) });
+      }
+    }
+    const rows = evaluate(withEpochs.filter((r) => r.measuredJ > 0), cfg.stabilization.windowEpochs);
+    const pick = (f: (r: TimeWindowRow) => number | null): [number, number][] =>
+      timeRows.flatMap((r) => (f(r) === null ? [] : [[f(r) as number, r.measuredKJ] as [number, number]]));
+    const timeSummary = {
+      windowS,
+      powerWindow: err(pick((r) => r.powerWindowKJ)),
+      mlco2: err(pick((r) => r.mlco2KJ)),
+      greenAlgorithms: err(pick((r) => r.greenAlgorithmsKJ)),
+    };
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ windowEpochs: cfg.stabilization.windowEpochs, withEpochs: rows, withoutEpochs: { runs: timeRows, summary: timeSummary } }, null, 2) + '\n');
+      return 0;
+    }
+    process.stdout.write(`Runs with epochs (${withEpochs.length}): projection at the end of the ${cfg.stabilization.windowEpochs}-epoch window vs the measured total\n`);
+    process.stdout.write(formatEvaluationTable(rows) + '\n\n');
+    process.stdout.write(`Runs without epochs (${timeRows.length}): mean power over ${windowS} s after the FLUSS point × duration\n`);
+    const f = (v: number | null): string => (v === null ? '—' : v.toFixed(2));
+    const lines = [['', 'time-window power', 'MLCO2', 'GA'], ...(['rmseKJ', 'maeKJ', 'mapePct'] as const).map((k) => [
+      k === 'rmseKJ' ? 'RMSE (kJ)' : k === 'maeKJ' ? 'MAE (kJ)' : 'MAPE (%)',
+      f(timeSummary.powerWindow[k]), f(timeSummary.mlco2[k]), f(timeSummary.greenAlgorithms[k]),
+    ])];
+    for (const l of lines) process.stdout.write(l.map((c, i) => (i === 0 ? c.padEnd(10) : c.padStart(18))).join('') + '\n');
+    return 0;
+  } finally {
+    db.close();
+  }
+}
