@@ -106,6 +106,8 @@ function scanTwo(
   return n;
 }
 
+let queue = new Float64Array(0);
+
 /**
  * Scans diagonals g in [gStart, gStop) and keeps, per row, the best candidate by (larger correlation, then
  * smaller lag, then the left neighbour): an order-independent rule, so any split of the diagonals gives
@@ -114,8 +116,9 @@ function scanTwo(
 export function scanDiagonals(p: Prepared, gStart: number, gStop: number, rho: Float64Array, idx: Int32Array): void {
   const { m, ca, cc, inv } = p;
   const c = (m - 1) * (1 / m) * (1 / m);
-  // Room for every offer one pair of diagonals can make (four per iteration).
-  const q = new Float64Array(12 * rho.length);
+  // Room for every offer one pair of diagonals can make (four per iteration), reused across calls.
+  if (queue.length < 12 * rho.length) queue = new Float64Array(12 * rho.length);
+  const q = queue;
   let g = gStart;
   for (; g + 2 <= gStop; g += 2) {
     flush(q, scanTwo(ca, cc, inv, rho, idx, c, g, startCov(p, g), startCov(p, g + 1), q), rho, idx);
