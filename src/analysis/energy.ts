@@ -32,35 +32,50 @@ function firstCutAfter(cuts: readonly number[], t: number): number {
 /**
  * Trapezoidal integral of power over time, split exactly at the cut times (power interpolated linearly at each
  * cut), so that the parts always sum to the integral over the whole span. Pairs of samples further apart than
- * maxGapMs, or with a missing value, are not bridged: nothing is invented.
+ * maxGapMs, or with a missing value, are not bridged: nothing is invented. Samples are pushed one at a time in time
+ * order, so a run of any length integrates in constant memory.
  */
-export function integrate(series: PowerSeries, cuts: readonly number[], maxGapMs: number): Integration {
-  const nParts = Math.max(cuts.length - 1, 0);
-  const parts = new Array<number>(nParts).fill(0);
-  const coveredMs = new Array<number>(nParts).fill(0);
-  const gaps: Gap[] = [];
-  if (nParts === 0) return { parts, coveredMs, gaps };
-  const lo = cuts[0] as number;
-  const hi = cuts[nParts] as number;
-  const { t, w } = series;
-  let gapStart: number | null = null;
-  const closeGap = (end: number): void => {
-    if (gapStart !== null && end > gapStart) gaps.push({ from: gapStart, to: end });
-    gapStart = null;
-  };
-  // A gap runs from the run start until the first usable pair.
-  if (t.length === 0 || (t[0] as number) > lo) gapStart = lo;
-  for (let i = 0; i + 1 < t.length; i++) {
-    const t0 = t[i] as number;
-    const t1 = t[i + 1] as number;
-    if (t1 <= lo || t0 >= hi || t1 <= t0) continue;
-    const w0 = w[i] as number;
-    const w1 = w[i + 1] as number;
-    if (t1 - t0 > maxGapMs || Number.isNaN(w0) || Number.isNaN(w1)) {
-      if (gapStart === null) gapStart = Math.max(t0, lo);
-      continue;
+export class Integrator {
+  private readonly parts: number[];
+  private readonly coveredMs: number[];
+  private readonly gaps: Gap[] = [];
+  private readonly lo: number;
+  private readonly hi: number;
+  private prevT = Number.NaN;
+  private prevW = Number.NaN;
+  private gapStart: number | null = null;
+  private any = false;
+
+  constructor(
+    private readonly cuts: readonly number[],
+    private readonly maxGapMs: number,
+  ) {
+    const n = Math.max(cuts.length - 1, 0);
+    this.parts = new Array<number>(n).fill(0);
+    this.coveredMs = new Array<number>(n).fill(0);
+    this.lo = cuts[0] ?? 0;
+    this.hi = cuts[n] ?? 0;
+  }
+
+  push(t1: number, w1: number): void {
+    const t0 = this.prevT;
+    const w0 = this.prevW;
+    this.prevT = t1;
+    this.prevW = w1;
+    if (!this.any) {
+      this.any = true;
+      // A gap runs from the span's start until the first usable pair.
+      if (t1 > this.lo) this.gapStart = this.lo;
+      return;
     }
-    closeGap(Math.max(t0, lo));
+    const { lo, hi, cuts } = this;
+    const nParts = this.parts.length;
+    if (nParts === 0 || t1 <= lo || t0 >= hi || t1 <= t0) return;
+    if (t1 - t0 > this.maxGapMs || Number.isNaN(w0) || Number.isNaN(w1)) {
+      if (this.gapStart === null) this.gapStart = Math.max(t0, lo);
+      return;
+    }
+    this.closeGap(Math.max(t0, lo));
     const a0 = Math.max(t0, lo);
     const b1 = Math.min(t1, hi);
     const slope = (w1 - w0) / (t1 - t0);
@@ -70,23 +85,34 @@ export function integrate(series: PowerSeries, cuts: readonly number[], maxGapMs
       const b = Math.min(b1, cuts[k + 1] as number);
       const wa = w0 + slope * (a - t0);
       const wb = w0 + slope * (b - t0);
-      parts[k] = (parts[k] as number) + ((b - a) * (wa + wb)) / 2000;
-      coveredMs[k] = (coveredMs[k] as number) + (b - a);
+      this.parts[k] = (this.parts[k] as number) + ((b - a) * (wa + wb)) / 2000;
+      this.coveredMs[k] = (this.coveredMs[k] as number) + (b - a);
       a = b;
       k++;
     }
   }
-  const lastT = t.length > 0 ? (t[t.length - 1] as number) : lo;
-  if (gapStart === null && lastT < hi) gapStart = Math.max(lastT, lo);
-  closeGap(hi);
-  return { parts, coveredMs, gaps };
+
+  private closeGap(end: number): void {
+    if (this.gapStart !== null && end > this.gapStart) this.gaps.push({ from: this.gapStart, to: end });
+    this.gapStart = null;
+  }
+
+  finish(): Integration {
+    if (this.parts.length > 0) {
+      if (!this.any) this.gapStart = this.lo;
+      const lastT = this.any ? this.prevT : this.lo;
+      if (this.gapStart === null && lastT < this.hi) this.gapStart = Math.max(lastT, this.lo);
+      this.closeGap(this.hi);
+    }
+    return { parts: this.parts, coveredMs: this.coveredMs, gaps: this.gaps };
+  }
 }
 
-/** Sum of several integrations over the same cuts (one per GPU). */
-export function sumParts(list: readonly Integration[], nParts: number): number[] {
-  const out = new Array<number>(nParts).fill(0);
-  for (const r of list) r.parts.forEach((v, i) => (out[i] = (out[i] as number) + v));
-  return out;
+/** Integrates a whole series at once (see Integrator). */
+export function integrate(series: PowerSeries, cuts: readonly number[], maxGapMs: number): Integration {
+  const it = new Integrator(cuts, maxGapMs);
+  for (let i = 0; i < series.t.length; i++) it.push(series.t[i] as number, series.w[i] as number);
+  return it.finish();
 }
 
 export const J_PER_KWH = 3_600_000;

@@ -1,5 +1,5 @@
 import type { SampleStore } from '../store/samples.js';
-import { integrate, type Gap } from './energy.js';
+import { Integrator, type Gap } from './energy.js';
 
 export interface EnergyParts {
   cuts: number[];
@@ -65,12 +65,16 @@ export function energyParts(
   const gaps: EnergyParts['gaps'] = [];
   let covered = 0;
   for (const d of devices) {
-    const r = integrate(samples.gpuPower(d.id, from, to), cuts, opts.gpuMaxGapMs);
+    const it = new Integrator(cuts, opts.gpuMaxGapMs);
+    samples.eachGpuPower(d.id, from, to, (t, w) => it.push(t, w));
+    const r = it.finish();
     r.parts.forEach((v, i) => (gpu[i] = (gpu[i] as number) + v));
     covered += r.coveredMs.reduce((a, b) => a + b, 0);
     for (const g of r.gaps) gaps.push({ ...g, device: d.uuid });
   }
-  const ram = integrate(samples.ramPower(run.rid, from, to, opts.ramWattsPerGB), cuts, opts.procMaxGapMs).parts;
+  const ramIt = new Integrator(cuts, opts.procMaxGapMs);
+  samples.eachRamPower(run.rid, from, to, opts.ramWattsPerGB, (t, w) => ramIt.push(t, w));
+  const ram = ramIt.finish().parts;
   const cpu = cpuParts(samples.cpuEnergy(from - opts.procMaxGapMs, to + opts.procMaxGapMs), cuts);
   const span = to - from;
   const gpuCoverage = devices.length === 0 || span <= 0 ? 1 : covered / (span * devices.length);

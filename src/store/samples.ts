@@ -1,5 +1,4 @@
 import type { GpuSample } from '../samplers/types.js';
-import type { PowerSeries } from '../analysis/energy.js';
 import type { DB } from './db.js';
 
 export interface ProcRow {
@@ -34,6 +33,8 @@ export class SampleStore {
   private readonly insDev;
   private readonly flushTx;
   rowsWritten = 0;
+  /** GPU rows the store refused (a second sample of one device with the same timestamp). */
+  rowsDropped = 0;
 
   constructor(private readonly db: DB) {
     this.insGpu = db.prepare(
@@ -51,7 +52,7 @@ export class SampleStore {
     );
     this.flushTx = db.transaction((gpu: GpuSample[], proc: ProcRow[], host: HostRow[]) => {
       for (const s of gpu) {
-        this.insGpu.run(
+        const r = this.insGpu.run(
           this.deviceId(s.uuid),
           s.t,
           round(s.powerW, 100),
@@ -62,6 +63,7 @@ export class SampleStore {
           round(s.tempC),
           round(s.smClockMHz),
         );
+        if (r.changes === 0) this.rowsDropped++;
       }
       for (const p of proc) this.insProc.run(p.rid, p.t, Math.round(p.rssBytes), p.cpuPct, p.nProcs);
       for (const h of host) this.insHost.run(h.t, h.memUsedBytes, h.memTotalBytes, h.cpuEnergyJ);
@@ -104,32 +106,38 @@ export class SampleStore {
     return n;
   }
 
-  /** GPU power of one device in [from, to], plus one sample either side so boundaries can be interpolated. */
-  gpuPower(dev: number, from: number, to: number): PowerSeries {
-    const rows = this.db
+  /**
+   * Feeds GPU power of one device in [from, to] to `sink` in time order, plus one sample either side so the span's
+   * edges can be interpolated. Rows are streamed from SQLite (statement.iterate), so memory stays flat.
+   */
+  eachGpuPower(dev: number, from: number, to: number, sink: (t: number, w: number) => void): void {
+    const stmt = this.db
       .prepare(
         `SELECT t, power_cw FROM (
            SELECT t, power_cw FROM gpu_samples WHERE dev = ? AND t < ? ORDER BY t DESC LIMIT 1)
          UNION ALL SELECT t, power_cw FROM gpu_samples WHERE dev = ? AND t >= ? AND t <= ?
          UNION ALL SELECT * FROM (SELECT t, power_cw FROM gpu_samples WHERE dev = ? AND t > ? ORDER BY t LIMIT 1)`,
       )
-      .raw()
-      .all(dev, from, dev, from, to, dev, to) as [number, number | null][];
-    return toSeries(rows, (v) => v / 100);
+      .raw();
+    for (const [t, cw] of stmt.iterate(dev, from, dev, from, to, dev, to) as IterableIterator<[number, number | null]>) {
+      sink(t, cw === null ? Number.NaN : cw / 100);
+    }
   }
 
-  /** RAM power of a run's process tree (W per GB of RSS) in [from, to], with one sample either side. */
-  ramPower(rid: number, from: number, to: number, wattsPerGB: number): PowerSeries {
-    const rows = this.db
+  /** RAM power of a run's process tree (W per GB of RSS) in [from, to], streamed like eachGpuPower. */
+  eachRamPower(rid: number, from: number, to: number, wattsPerGB: number, sink: (t: number, w: number) => void): void {
+    const stmt = this.db
       .prepare(
         `SELECT t, rss_bytes FROM (SELECT t, rss_bytes FROM proc_samples WHERE rid = ? AND t < ? ORDER BY t DESC LIMIT 1)
          UNION ALL SELECT t, rss_bytes FROM proc_samples WHERE rid = ? AND t >= ? AND t <= ?
          UNION ALL SELECT * FROM (SELECT t, rss_bytes FROM proc_samples WHERE rid = ? AND t > ? ORDER BY t LIMIT 1)`,
       )
-      .raw()
-      .all(rid, from, rid, from, to, rid, to) as [number, number | null][];
+      .raw();
     // psutil-style MB (2^20 bytes), as the study measured: 0.375 W/GB = 3.75e-4 W/MB.
-    return toSeries(rows, (v) => (v / 1048576) * (wattsPerGB / 1000));
+    const k = wattsPerGB / 1000 / 1048576;
+    for (const [t, rss] of stmt.iterate(rid, from, rid, from, to, rid, to) as IterableIterator<[number, number | null]>) {
+      sink(t, rss === null ? Number.NaN : rss * k);
+    }
   }
 
   /** Cumulative RAPL energy readings in [from, to] (null readings skipped). */
@@ -146,14 +154,4 @@ export class SampleStore {
     const r = this.db.prepare('SELECT max(t) AS t FROM gpu_samples WHERE dev = ?').get(dev) as { t: number | null };
     return r.t;
   }
-}
-
-function toSeries(rows: [number, number | null][], scale: (v: number) => number): PowerSeries {
-  const t = new Float64Array(rows.length);
-  const w = new Float64Array(rows.length);
-  rows.forEach(([ti, v], i) => {
-    t[i] = ti;
-    w[i] = v === null ? Number.NaN : scale(v);
-  });
-  return { t, w };
 }
