@@ -77,8 +77,9 @@ export const Stabilization = Nullable(Type.Object({
   flussAt: Type.Optional(Type.Union([Type.Number(), Type.String(), Type.Null()])),
 }, Open));
 
-export const ProjectionReply = Type.Object({ id: Type.String(), status: RunStatusT, projection: Projection });
-export const StabilizationReply = Type.Object({ id: Type.String(), status: RunStatusT, stabilization: Stabilization });
+// CONTRACT.md: these routes answer the run JSON's `projection` / `stabilization` themselves (null until computed).
+export const ProjectionReply = Projection;
+export const StabilizationReply = Stabilization;
 
 export const EpochJsonT = Type.Object({
   epoch: Type.Integer(), printed: Nullable(Type.Integer()), startedAt: Type.String(), endedAt: NStr,

@@ -38,8 +38,8 @@ describe('API routes and their errors (inject)', () => {
     const run = (await inject('GET', `/v1/runs/${runId}`)).json();
     assert.equal(run.name, 'api');
     assert.equal(run.expectedEpochs, 3);
-    assert.deepEqual((await inject('GET', `/v1/runs/${runId}/projection`)).json(), { id: runId, status: 'running', projection: null });
-    assert.deepEqual((await inject('GET', `/v1/runs/${runId}/stabilization`)).json(), { id: runId, status: 'running', stabilization: null });
+    assert.equal((await inject('GET', `/v1/runs/${runId}/projection`)).body, 'null');
+    assert.equal((await inject('GET', `/v1/runs/${runId}/stabilization`)).body, 'null');
     for (const p of ['', '/projection', '/stabilization', '/samples', '/epochs', '/events', '/export?format=csv']) {
       errorOf(await inject('GET', `/v1/runs/zzzzzzzzzz${p}`), 404);
     }
@@ -53,8 +53,8 @@ describe('API routes and their errors (inject)', () => {
     assert.ok(row);
     const projection = { powerBasedJ: 1234.5, epochEnergyBasedJ: 1200, windowEpochs: 5, stableFromEpoch: 3, provisional: true, extra: 'kept' };
     t.daemon.runs.update(row.rid, { analysis: JSON.stringify({ projection, stabilization: { method: 'fluss', at: 'x', epoch: 3, cacMin: 0.2, flussAt: 'x' } }) });
-    assert.deepEqual((await inject('GET', `/v1/runs/${runId}/projection`)).json().projection, projection);
-    assert.equal((await inject('GET', `/v1/runs/${runId}/stabilization`)).json().stabilization.epoch, 3);
+    assert.deepEqual((await inject('GET', `/v1/runs/${runId}/projection`)).json(), projection);
+    assert.equal((await inject('GET', `/v1/runs/${runId}/stabilization`)).json().epoch, 3);
     const metrics = (await inject('GET', '/metrics')).body;
     assert.match(metrics, new RegExp(`profiler_run_projected_energy_joules\\{run_id="${runId}",method="power_based"\\} 1234.5`));
     t.daemon.runs.update(row.rid, { analysis: null });

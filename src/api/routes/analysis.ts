@@ -18,7 +18,7 @@ export const analysisRoutes: FastifyPluginAsync<{ daemon: Daemon }> = async (app
       response: { 200: ProjectionReply, ...errors(400, 404) } },
   }, async (req) => {
     const run = d.runs.resolve((req as IdReq).params.id);
-    return { id: run.id, status: run.status, projection: d.analysisOf(run).projection };
+    return d.analysisOf(run).projection;
   });
 
   app.get('/v1/runs/:id/stabilization', {
@@ -26,7 +26,7 @@ export const analysisRoutes: FastifyPluginAsync<{ daemon: Daemon }> = async (app
       response: { 200: StabilizationReply, ...errors(400, 404) } },
   }, async (req) => {
     const run = d.runs.resolve((req as IdReq).params.id);
-    return { id: run.id, status: run.status, stabilization: d.analysisOf(run).stabilization };
+    return d.analysisOf(run).stabilization;
   });
 
   app.get('/v1/runs/:id/samples', {
