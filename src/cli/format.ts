@@ -33,6 +33,14 @@ export function formatSummary(r: RunJson): string {
     `profiler: ${epochs} epoch(s)${r.expectedEpochs ? ` of ${r.expectedEpochs}` : ''}, mean power ${meanW.toFixed(1)} W, ` +
       `${r.devices.length} GPU(s)${r.gpuSource === 'all' && r.devices.length > 0 ? ' (all GPUs: no process of the run was seen on one)' : ''}`,
   ];
+  const st = r.stabilization as { epoch: number | null; method: string } | null;
+  const p = r.projection as { powerBasedJ: number | null; epochEnergyBasedJ: number | null; provisional: boolean } | null;
+  if (st?.epoch) {
+    lines.push(
+      `profiler: stable from epoch ${st.epoch} (${st.method})` +
+        (p ? `; projected at the window end: power-based ${fmtJ(p.powerBasedJ)}, epoch-energy ${fmtJ(p.epochEnergyBasedJ)}${p.provisional ? ' (provisional)' : ''}` : ''),
+    );
+  }
   if (r.devices.length === 0) lines.push('profiler: no GPU was measured (nvidia-smi unavailable or no GPU matched): host metrics only');
   if (e.gaps > 0) lines.push(`profiler: ${e.gaps} gap(s) in the GPU samples were not bridged; GPU coverage ${(e.gpuCoverage * 100).toFixed(1)} %`);
   lines.push(`profiler: details: profiler show ${r.id}`);

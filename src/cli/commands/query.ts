@@ -54,6 +54,19 @@ export function formatRun(r: RunJson): string {
     `baselines MLCO2 ${fmtJ(r.baselines.mlco2J)}  Green Algorithms ${fmtJ(r.baselines.greenAlgorithmsJ)}`,
     `gpus      ${r.devices.length === 0 ? 'none measured' : r.devices.map((d) => `${d.index ?? '?'}:${d.name ?? d.uuid}${d.shared ? ' (shared)' : ''}`).join(', ')}  [${r.gpuSource}]`,
   ];
+  const st = r.stabilization as { method: string; epoch: number | null; cacMin: number | null; flussAt: string | null; confident: boolean } | null;
+  out.push(
+    st === null
+      ? 'stable    not determined yet'
+      : `stable    from epoch ${st.epoch ?? '—'} (${st.method}${st.confident ? '' : ', provisional'}; FLUSS at ${st.flussAt ?? '—'}, CAC ${st.cacMin === null ? '—' : st.cacMin.toFixed(3)})`,
+  );
+  const p = r.projection as { powerBasedJ: number | null; epochEnergyBasedJ: number | null; windowEpochs: number; stableFromEpoch: number | null; provisional: boolean } | null;
+  if (p) {
+    out.push(
+      `projected power-based ${fmtJ(p.powerBasedJ)}  epoch-energy ${fmtJ(p.epochEnergyBasedJ)}  ` +
+        `(window of ${p.windowEpochs} epochs after epoch ${p.stableFromEpoch ?? '—'}${p.provisional ? ', provisional' : ''})`,
+    );
+  }
   if (r.energy.gaps > 0) out.push(`gaps      ${r.energy.gaps} not bridged; GPU coverage ${(r.energy.gpuCoverage * 100).toFixed(1)} %`);
   const ep = r.epochs ?? [];
   out.push(`epochs    ${ep.length}${r.expectedEpochs ? ` of ${r.expectedEpochs} expected` : ''}`);
