@@ -1,5 +1,5 @@
 // The fake nvidia-smi's command line: the queries train-profiler makes, failure modes from FAKE_SMI_MODE.
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { loadProfile } from './profile.mjs';
 import { APP_FIELDS, DRIVER_VERSION, OLD_DRIVER_VERSION, csvHeader, csvRow, gpuState, resolveGpuFields } from './fields.mjs';
 import { inventoryXml, listGpus } from './xml.mjs';
@@ -129,8 +129,7 @@ function main() {
   const powerAt = names.findIndex((n) => n === 'power.draw');
   const garbage = modes.has('garbage');
 
-  const tickText = (k) => {
-    const t = Date.now();
+  const tickText = (k, t = Date.now()) => {
     let text = '';
     for (const i of gpus) {
       const s = gpuState(profile, i, t);
@@ -151,9 +150,14 @@ function main() {
   if (!(loopMs > 0)) return exit(2, BAD_ARGS);
   let k = 0;
   const first = Date.now();
+  // Benchmarks compare emitted sample lines with stored rows: one file per process, `lines lastTickMs`.
+  const countFile = process.env.FAKE_SMI_COUNT_FILE ? `${process.env.FAKE_SMI_COUNT_FILE}.${process.pid}` : null;
+  let emitted = 0;
   const tick = () => {
-    out.write(tickText(k));
+    const tickAt = Date.now();
+    out.write(tickText(k, tickAt));
     k++;
+    if (countFile) writeFileSync(countFile, `${(emitted += gpus.length)} ${tickAt}\n`);
     if (dieAfter !== null && k >= dieAfter) return exit(1);
     // A wedged driver: the process stays alive but prints nothing more.
     if (hangAfter !== null && k >= hangAfter) return setInterval(() => {}, 1 << 30);

@@ -62,22 +62,37 @@ async function child(log: string, home: string): Promise<void> {
   process.stdout.write(JSON.stringify({ rows: r.gpuRows, seconds, peakRssMB: peakRssMB() }) + '\n');
 }
 
-/** Generates a synthetic log of `sizeMB` MB, imports it in a child process, and reports throughput and peak RSS. */
-export async function benchImport(opts: { sizeMB: number }): Promise<ImportBench> {
+/** Imports `log` into a fresh home in a child process (so its VmHWM is the import's alone). */
+async function importInChild(log: string, home: string): Promise<{ rows: number; seconds: number; peakRssMB: number }> {
+  const proc = spawnProcess(process.execPath, [fileURLToPath(import.meta.url), CHILD_FLAG, log, home], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(proc, 'close')) as [number | null];
+  if (code !== 0) throw new Error(`import bench child exited with ${code}`);
+  return JSON.parse(out) as { rows: number; seconds: number; peakRssMB: number };
+}
+
+/** Generates a synthetic log of `sizeMB` MB once and imports it `runs` times (default 1), each in a fresh child. */
+export async function benchImport(opts: { sizeMB: number; runs: number }): Promise<{ mbPerS: number[]; peakRssMB: number[]; rows: number }>;
+export async function benchImport(opts: { sizeMB: number }): Promise<ImportBench>;
+export async function benchImport(opts: { sizeMB: number; runs?: number }): Promise<ImportBench | { mbPerS: number[]; peakRssMB: number[]; rows: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-import-'));
   try {
     const log = join(dir, 'gpu.csv');
     await writeSyntheticLog(log, opts.sizeMB * 1e6);
     const sizeMB = statSync(log).size / 1e6;
-    const proc = spawnProcess(process.execPath, [fileURLToPath(import.meta.url), CHILD_FLAG, log, join(dir, 'home')], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    const [code] = (await once(proc, 'close')) as [number | null];
-    if (code !== 0) throw new Error(`import bench child exited with ${code}`);
-    const r = JSON.parse(out) as { rows: number; seconds: number; peakRssMB: number };
-    return { mbPerS: sizeMB / r.seconds, peakRssMB: r.peakRssMB, rows: r.rows };
+    const got = [];
+    for (let r = 0; r < (opts.runs ?? 1); r++) {
+      got.push(await importInChild(log, join(dir, `home${r}`)));
+      rmSync(join(dir, `home${r}`), { recursive: true, force: true });
+    }
+    if (opts.runs === undefined) {
+      const r = got[0]!;
+      return { mbPerS: sizeMB / r.seconds, peakRssMB: r.peakRssMB, rows: r.rows };
+    }
+    return { mbPerS: got.map((r) => sizeMB / r.seconds), peakRssMB: got.map((r) => r.peakRssMB), rows: got[0]?.rows ?? 0 };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,30 +1,56 @@
 #!/usr/bin/env node
-// Benchmark runner: `node dist/bench/index.js [--quick] [--out PATH]` (or BENCH_RESULTS=PATH). Prints a table
-// and merges results by key into bench/results.json so benchmarks can be run and added independently.
+// Benchmark runner: `node dist/bench/index.js [--quick] [--full] [--only NAME,…] [--out PATH]` (or BENCH_RESULTS).
+// Prints a table and merges figures by key into bench/results.json so benchmarks can be run independently.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { closeMatrixProfileWorkers } from '../analysis/matrix-profile.js';
-import { benchMatrixProfile, type BenchResult } from './matrix-profile.js';
+import { benchApi, benchImportFigures } from './figures.js';
+import { benchDaemon } from './daemon.js';
+import { benchLatency } from './latency.js';
+import { benchMatrixProfile } from './matrix-profile.js';
+import { benchScaling } from './scaling.js';
+import { benchStabilization } from './stabilization.js';
+import { benchStore } from './store.js';
+import type { Figure } from './util.js';
+
+export interface BenchOpts {
+  quick: boolean;
+  full: boolean;
+}
 
 /** Registered benchmarks, run in order. */
-const BENCHMARKS: Array<{ name: string; run: (opts: { quick: boolean }) => Promise<BenchResult[]> }> = [
+const BENCHMARKS: Array<{ name: string; run: (opts: BenchOpts) => Promise<Figure[]> }> = [
   { name: 'matrix-profile', run: benchMatrixProfile },
+  { name: 'stabilization', run: benchStabilization },
+  { name: 'store', run: benchStore },
+  { name: 'daemon', run: benchDaemon },
+  { name: 'latency', run: benchLatency },
+  { name: 'api', run: benchApi },
+  { name: 'import', run: benchImportFigures },
+  { name: 'scaling', run: benchScaling },
 ];
 
-function parseArgs(argv: string[]): { quick: boolean; out: string } {
+function parseArgs(argv: string[]): BenchOpts & { out: string; only: Set<string> | null } {
   let quick = false;
+  let full = false;
+  let only: Set<string> | null = null;
   let out = process.env.BENCH_RESULTS || 'bench/results.json';
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k];
     if (a === '--quick') quick = true;
-    else if (a === '--out') {
+    else if (a === '--full') full = true;
+    else if (a === '--out' || a === '--only') {
       const v = argv[++k];
-      if (!v) throw new Error('--out needs a path');
-      out = v;
-    } else throw new Error(`unknown argument ${String(a)} (use --quick, --out PATH)`);
+      if (!v) throw new Error(`${a} needs a value`);
+      if (a === '--out') out = v;
+      else only = new Set(v.split(','));
+    } else throw new Error(`unknown argument ${String(a)} (use --quick, --full, --only NAME,…, --out PATH)`);
   }
-  return { quick, out: path.resolve(out) };
+  for (const n of only ?? []) {
+    if (!BENCHMARKS.some((b) => b.name === n)) throw new Error(`unknown benchmark ${n} (one of ${BENCHMARKS.map((b) => b.name).join(', ')})`);
+  }
+  return { quick, full, only, out: path.resolve(out) };
 }
 
 function readExisting(file: string): Record<string, unknown> {
@@ -44,31 +70,46 @@ function readExisting(file: string): Record<string, unknown> {
   return {};
 }
 
-const fmt = (s: number | null, digits = 3): string => (s === null ? '-' : s.toFixed(digits));
+/** Three significant digits, no exponent for everyday magnitudes. */
+export function num(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
+  if (a === 0) return '0';
+  const p = v.toPrecision(3);
+  return p.includes('.') && !p.includes('e') ? p.replace(/\.?0+$/, '') : p;
+}
 
-function printTable(rows: BenchResult[]): void {
-  const header = ['benchmark', 'params', 'median s', 'min s', 'max s', 'baseline s', 'ratio'];
+export function formatTable(rows: Figure[]): string {
+  const header = ['benchmark', 'params', 'median', 'min', 'max', 'unit', 'target', 'met'];
   const body = rows.map((r) => [
     r.benchmark,
     Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' '),
-    fmt(r.medianS),
-    fmt(r.minS),
-    fmt(r.maxS),
-    fmt(r.baselineS),
-    fmt(r.ratio, 2),
+    num(r.median),
+    num(r.min),
+    num(r.max),
+    r.unit,
+    r.target ? `${r.target.op} ${num(r.target.value)}` : '-',
+    r.met === null ? '-' : r.met ? 'yes' : 'NO',
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((row) => row[c]!.length)));
-  const line = (cells: string[]): string => cells.map((x, c) => x.padEnd(widths[c]!)).join('  ');
-  process.stdout.write([line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') + '\n');
+  const line = (cells: string[]): string => cells.map((x, c) => x.padEnd(widths[c]!)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') + '\n';
 }
 
 async function main(): Promise<void> {
-  const { quick, out } = parseArgs(process.argv.slice(2));
-  const rows: BenchResult[] = [];
-  for (const b of BENCHMARKS) rows.push(...(await b.run({ quick })));
-  printTable(rows);
+  const { quick, full, only, out } = parseArgs(process.argv.slice(2));
+  const rows: Figure[] = [];
+  for (const b of BENCHMARKS) {
+    if (only && !only.has(b.name)) continue;
+    const t0 = performance.now();
+    rows.push(...(await b.run({ quick, full })));
+    process.stderr.write(`${b.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  }
+  process.stdout.write(formatTable(rows));
   const merged = readExisting(out);
-  const meta = { measuredAt: new Date().toISOString(), quick, node: process.version, cpu: cpus()[0]?.model ?? null, cpus: cpus().length };
+  const meta = { measuredAt: new Date().toISOString(), quick, node: process.version, cpu: cpus()[0]?.model ?? null,
+    cpus: cpus().length, memGB: Math.round(totalmem() / 2 ** 30) };
   for (const r of rows) merged[r.key] = { ...r, ...meta };
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(merged, null, 2) + '\n');

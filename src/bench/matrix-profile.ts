@@ -1,22 +1,7 @@
 // Benchmark: exact matrix profile of a random walk (m = 10) against stumpy 1.12.0 `stump` on the same machine class.
 import { availableParallelism } from 'node:os';
 import { matrixProfile, matrixProfileParallel } from '../analysis/matrix-profile.js';
-
-/** One measured configuration; times in seconds. */
-export interface BenchResult {
-  key: string;
-  benchmark: string;
-  params: Record<string, number>;
-  runs: number;
-  medianS: number;
-  minS: number;
-  maxS: number;
-  /** Reference time for the same configuration, null when none exists. */
-  baselineS: number | null;
-  baselineLabel: string | null;
-  /** medianS / baselineS: below 1 means faster than the reference. */
-  ratio: number | null;
-}
+import { figure, type Figure } from './util.js';
 
 /** stumpy 1.12.0 `stump`, random walk, m = 10, JIT excluded, median of 3 (see test/fixtures/fluss/README.md). */
 const STUMPY_S: Record<number, Record<number, number>> = {
@@ -51,14 +36,8 @@ async function timeRuns(runs: number, fn: () => unknown): Promise<number[]> {
   return times;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
-}
-
 /** Measures n = 10,000 and 50,000 (quick: 1,000 and 2,000) with one thread and with all threads. */
-export async function benchMatrixProfile(opts: { quick: boolean }): Promise<BenchResult[]> {
+export async function benchMatrixProfile(opts: { quick: boolean }): Promise<Figure[]> {
   const sizes = opts.quick ? [1_000, 2_000] : [10_000, 50_000];
   const all = availableParallelism();
   const threadCounts = all > 1 ? [1, all] : [1];
@@ -70,7 +49,7 @@ export async function benchMatrixProfile(opts: { quick: boolean }): Promise<Benc
     matrixProfile(warm, M);
     await matrixProfileParallel(warm, M, { threads: all });
   }
-  const results: BenchResult[] = [];
+  const results: Figure[] = [];
   for (const n of sizes) {
     const series = randomWalk(n);
     for (const threads of threadCounts) {
@@ -78,20 +57,11 @@ export async function benchMatrixProfile(opts: { quick: boolean }): Promise<Benc
         threads === 1
           ? await timeRuns(runs, () => matrixProfile(series, M))
           : await timeRuns(runs, () => matrixProfileParallel(series, M, { threads }));
-      const med = median(times);
       const baseline = STUMPY_S[n]?.[threads] ?? null;
-      results.push({
-        key: `matrix-profile/n=${n}/m=${M}/threads=${threads}`,
-        benchmark: 'matrix-profile',
-        params: { n, m: M, threads },
-        runs,
-        medianS: med,
-        minS: Math.min(...times),
-        maxS: Math.max(...times),
-        baselineS: baseline,
-        baselineLabel: baseline === null ? null : `stumpy 1.12.0 stump, ${threads} thread${threads > 1 ? 's' : ''}`,
-        ratio: baseline === null ? null : med / baseline,
-      });
+      // The target: as fast as stumpy on the same machine class (50k: faster than its 2-thread 2.40 s).
+      const target = baseline === null ? null : { op: '<=' as const, value: baseline };
+      const label = baseline === null ? undefined : `stumpy 1.12.0 stump, ${threads} thread${threads > 1 ? 's' : ''}: ${baseline} s`;
+      results.push(figure(`matrix-profile/n=${n}/m=${M}/threads=${threads}`, 'matrix-profile', { n, m: M, threads }, 's', times, target, label));
     }
   }
   return results;
