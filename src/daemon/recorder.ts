@@ -57,7 +57,12 @@ export class Recorder {
 
   start(req: NewRun): RunRow {
     if (req.id !== undefined && this.runs.byId(req.id)) throw conflict(`run ${req.id} exists already`);
-    const run = this.runs.create({ ...req, clientPid: req.pid, sampleMs: this.cfg.sampleMs }, req.id);
+    const created = this.runs.create({ ...req, clientPid: req.pid, sampleMs: this.cfg.sampleMs }, req.id);
+    // Samples taken before the run (the warm-up wait, or a lingering stream) are its idle baseline, kept apart.
+    this.samples.flush();
+    const baseline = this.runs.idleBaseline(created.started_at - this.cfg.baselineMs, created.started_at);
+    this.runs.update(created.rid, { baseline: JSON.stringify(baseline) });
+    const run = this.runs.byId(created.id) as RunRow;
     this.log.info({ run: run.id, command: req.command }, 'run started');
     this.hooks.onRunStarted(run, req);
     return run;

@@ -25,6 +25,8 @@ export interface RunJson {
   projection: null | Record<string, unknown>;
   baselines: Baselines;
   meta: Record<string, string>;
+  /** Mean power of each GPU (by uuid) in the seconds before the run started; {} when none was sampled then. */
+  idleBaselineW: Record<string, number>;
 }
 
 export interface EpochJson {
@@ -100,6 +102,7 @@ export function runJson(deps: ReportDeps, row: RunRow, opts: { epochs: boolean }
     projection: (analysis.projection as Record<string, unknown> | undefined) ?? null,
     baselines: computeBaselines(deps.db, row.rid, devices, row.started_at, end),
     meta: JSON.parse(row.meta) as Record<string, string>,
+    idleBaselineW: JSON.parse(row.baseline) as Record<string, number>,
   };
   if (opts.epochs) out.epochs = deps.epochs.list(row.rid).map(epochJson);
   return out;

@@ -126,6 +126,17 @@ export class RunStore {
     this.db.prepare('UPDATE run_devices SET shared = 1 WHERE rid = ? AND dev = ?').run(rid, dev);
   }
 
+  /** Mean power of each GPU over [from, to): the idle baseline taken just before a run starts. */
+  idleBaseline(from: number, to: number): Record<string, number> {
+    const rows = this.db
+      .prepare(
+        `SELECT d.uuid AS uuid, avg(g.power_cw) / 100.0 AS w FROM gpu_samples g JOIN devices d ON d.id = g.dev
+         WHERE g.t >= ? AND g.t < ? AND g.power_cw IS NOT NULL GROUP BY d.uuid`,
+      )
+      .all(from, to) as { uuid: string; w: number }[];
+    return Object.fromEntries(rows.map((r) => [r.uuid, r.w]));
+  }
+
   allDevices(): DeviceRow[] {
     return this.db.prepare('SELECT * FROM devices ORDER BY idx, uuid').all() as DeviceRow[];
   }
