@@ -1,6 +1,5 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { ProfilerError } from '../errors.js';
@@ -77,7 +76,10 @@ export function buildApp(daemon: Daemon, opts: { logger: Logger; token: string |
       security: opts.token ? [{ bearer: [] }] : [],
     },
   });
-  void app.register(swaggerUi, { routePrefix: '/docs' });
   void app.register(apiPlugin, { daemon, hub, metrics });
+  // The spec itself at /docs (and /docs/json); a UI package would pull dependencies that require Node 22.
+  for (const url of ['/docs', '/docs/json']) {
+    app.get(url, { schema: { hide: true } }, async () => app.swagger());
+  }
   return app;
 }
