@@ -2,7 +2,7 @@
 // Benchmark runner: `node dist/bench/index.js [--quick] [--full] [--only NAME,…] [--out PATH]` (or BENCH_RESULTS).
 // Prints a table and merges figures by key into bench/results.json so benchmarks can be run independently.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { closeMatrixProfileWorkers } from '../analysis/matrix-profile.js';
 import { benchApi, benchImportFigures } from './figures.js';
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   process.stdout.write(formatTable(rows));
   const merged = readExisting(out);
   const meta = { measuredAt: new Date().toISOString(), quick, node: process.version, cpu: cpus()[0]?.model ?? null,
-    cpus: cpus().length, memGB: Math.round(totalmem() / 2 ** 30) };
+    cpus: cpus().length, memGB: Math.round(totalmem() / 2 ** 30), loadavg1m: loadavg()[0] };
   for (const r of rows) merged[r.key] = { ...r, ...meta };
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(merged, null, 2) + '\n');

@@ -16,7 +16,22 @@ export interface HostRow {
   cpuEnergyJ: number | null;
 }
 
+/** GPU rows bound per INSERT (9 parameters each, well under SQLite's 32,766 limit). */
+const GPU_ROWS_PER_STMT = 64;
+
 const round = (v: number | null, k = 1): number | null => (v === null ? null : Math.round(v * k));
+
+function fillGpu(args: (number | null)[], at: number, [dev, s]: readonly [number, GpuSample]): void {
+  args[at] = dev;
+  args[at + 1] = s.t;
+  args[at + 2] = round(s.powerW, 100);
+  args[at + 3] = round(s.powerInstantW, 100);
+  args[at + 4] = round(s.utilGpuPct);
+  args[at + 5] = round(s.utilMemPct);
+  args[at + 6] = round(s.memUsedMiB);
+  args[at + 7] = round(s.tempC);
+  args[at + 8] = round(s.smClockMHz);
+}
 
 /**
  * Sample storage with batched writes: rows queue in memory and go to SQLite in one transaction per flush, so at
@@ -28,6 +43,7 @@ export class SampleStore {
   private hostQueue: HostRow[] = [];
   private readonly devIds = new Map<string, number>();
   private readonly insGpu;
+  private readonly insGpuMany;
   private readonly insProc;
   private readonly insHost;
   private readonly insDev;
@@ -37,10 +53,11 @@ export class SampleStore {
   rowsDropped = 0;
 
   constructor(private readonly db: DB) {
-    this.insGpu = db.prepare(
+    const insert = (rows: number): string =>
       `INSERT OR IGNORE INTO gpu_samples (dev, t, power_cw, power_instant_cw, util_gpu, util_mem, mem_used_mib, temp_c, sm_mhz)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+       VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+    this.insGpu = db.prepare(insert(1));
+    this.insGpuMany = db.prepare(insert(GPU_ROWS_PER_STMT));
     this.insProc = db.prepare(
       'INSERT OR REPLACE INTO proc_samples (rid, t, rss_bytes, cpu_pct, n_procs) VALUES (?, ?, ?, ?, ?)',
     );
@@ -51,19 +68,18 @@ export class SampleStore {
       'INSERT INTO devices (uuid, updated_at) VALUES (?, ?) ON CONFLICT (uuid) DO NOTHING',
     );
     this.flushTx = db.transaction((gpu: GpuSample[], proc: ProcRow[], host: HostRow[]) => {
-      for (const s of gpu) {
-        const r = this.insGpu.run(
-          this.deviceId(s.uuid),
-          s.t,
-          round(s.powerW, 100),
-          round(s.powerInstantW, 100),
-          round(s.utilGpuPct),
-          round(s.utilMemPct),
-          round(s.memUsedMiB),
-          round(s.tempC),
-          round(s.smClockMHz),
-        );
-        if (r.changes === 0) this.rowsDropped++;
+      // Many rows per statement: the per-call cost of the binding, not SQLite, bounds single-row inserts.
+      const rows = gpu.map((s) => [this.deviceId(s.uuid), s] as const);
+      const many: (number | null)[] = new Array<number | null>(9 * GPU_ROWS_PER_STMT).fill(null);
+      const one: (number | null)[] = new Array<number | null>(9).fill(null);
+      let k = 0;
+      for (; k + GPU_ROWS_PER_STMT <= rows.length; k += GPU_ROWS_PER_STMT) {
+        for (let j = 0; j < GPU_ROWS_PER_STMT; j++) fillGpu(many, 9 * j, rows[k + j]!);
+        this.rowsDropped += GPU_ROWS_PER_STMT - this.insGpuMany.run(many).changes;
+      }
+      for (; k < rows.length; k++) {
+        fillGpu(one, 0, rows[k]!);
+        this.rowsDropped += 1 - this.insGpu.run(one).changes;
       }
       for (const p of proc) this.insProc.run(p.rid, p.t, Math.round(p.rssBytes), p.cpuPct, p.nProcs);
       for (const h of host) this.insHost.run(h.t, h.memUsedBytes, h.memTotalBytes, h.cpuEnergyJ);
