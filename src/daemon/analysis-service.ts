@@ -9,6 +9,8 @@ import { RunStore, type RunRow } from '../store/runs.js';
 export interface RunAnalysis {
   stabilization: Stabilization | null;
   projection: ReturnType<typeof projectionJson>;
+  /** Closed epochs when the stabilization was last computed. */
+  decidedAtEpochs?: number;
 }
 
 /**
@@ -74,6 +76,9 @@ export function fillShortHoles(v: number[], maxBins: number): void {
   }
 }
 
+/** Grid points below which FLUSS runs inline (two matrix profiles of 2,000 points take a few ms). */
+const SMALL_GRID = 2000;
+
 const stat = (e: EpochRow): EpochStat | null =>
   e.ended_at === null || e.energy_j === null || e.ended_at <= e.started_at
     ? null
@@ -122,11 +127,16 @@ export class AnalysisService {
     const closed = rows.map(stat).filter((s): s is EpochStat => s !== null);
     const prev = run.analysis ? (JSON.parse(run.analysis) as RunAnalysis) : { stabilization: null, projection: null };
     let stabilization = prev.stabilization;
-    if (!stabilization?.confident || finished) {
+    // Until epoch `fixedEpoch` has closed a confident verdict can still move; from then on it is final.
+    const final = stabilization?.confident === true && prev.decidedAtEpochs !== undefined && prev.decidedAtEpochs >= st.fixedEpoch;
+    const closedCount = rows.filter((e) => e.ended_at !== null).length;
+    if (!final) {
       const to = run.ended_at ?? Date.now();
       const grid = powerGrid(this.db, run, this.runs.devices(run.rid).map((d) => d.id), to, this.cfg);
       const epochEnds = rows.filter((e) => e.ended_at !== null).map((e) => e.ended_at as number);
-      stabilization = grid.t.length > 0 ? await this.detect({ ...grid, epochEnds, config: st }) : null;
+      const input = { ...grid, epochEnds, config: st };
+      // A short series costs less than starting a worker thread: analyse it here.
+      stabilization = grid.t.length === 0 ? null : grid.t.length <= SMALL_GRID ? detectStabilization(input) : await this.detect(input);
     }
     const s = stabilization?.epoch ?? null;
     // The projection made when the window closed: only epochs up to its end are known to the estimators.
@@ -143,7 +153,7 @@ export class AnalysisService {
     };
     const [power, epochEnergy] = ESTIMATORS.map((e) => e.estimate(input));
     const projection = projectionJson(power ?? null, epochEnergy ?? null, s, st.windowEpochs);
-    const result: RunAnalysis = { stabilization, projection };
+    const result: RunAnalysis = { stabilization, projection, decidedAtEpochs: final ? prev.decidedAtEpochs : closedCount };
     this.runs.update(run.rid, { analysis: JSON.stringify(result) });
     if (JSON.stringify(prev.stabilization) !== JSON.stringify(stabilization)) this.emit(run, 'stabilization', { stabilization });
     if (projection) this.emit(run, 'projection', { projection });
