@@ -12,7 +12,7 @@ it('bench runner --quick prints a table and merges results by key', async () => 
   const out = path.join(dir, 'nested', 'results.json');
   const first = await execCapture(process.execPath, ['dist/bench/index.js', '--quick', '--out', out], { timeoutMs: 120_000 });
   assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stdout, /median s/);
+  assert.match(first.stdout, /median\s+min\s+max\s+unit\s+target\s+met/);
   assert.match(first.stdout, /matrix-profile\s+n=1000 m=10 threads=1/);
 
   // Keys written by other benchmarks survive a later run.
