@@ -6,8 +6,8 @@ export interface Grid {
   values: Float64Array;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
+function median(xs: Float64Array): number {
+  const s = xs.sort(); // typed-array sort is numeric and far faster than a comparator sort on 86,400 gaps
   const mid = s.length >> 1;
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
@@ -44,8 +44,8 @@ export function toGrid(t: ArrayLike<number>, w: ArrayLike<number>, gridMs: numbe
   if (n === 0) return { t0: NaN, stepMs: gridMs, values: new Float64Array(0) };
   const t0 = t[0]!;
   if (n === 1) return { t0, stepMs: gridMs, values: Float64Array.of(reading(w, 0)) };
-  const gaps: number[] = [];
-  for (let i = 1; i < n; i++) gaps.push(t[i]! - t[i - 1]!);
+  const gaps = new Float64Array(n - 1);
+  for (let i = 1; i < n; i++) gaps[i - 1] = t[i]! - t[i - 1]!;
   const spacing = median(gaps);
   if (spacing >= 0.9 * gridMs) return sequential(t, w, spacing);
   return buckets(t, w, gridMs);

@@ -14,7 +14,7 @@ type Reply = { ok: true; result: Stabilization | null } | { ok: false; message: 
 /** Same answer as detectStabilization, computed in a worker thread (this compiled file is the worker's script). */
 export function detectStabilizationInWorker(input: StabilizationInput): Promise<Stabilization | null> {
   return new Promise((resolve, reject) => {
-    const job: Job = { kind: JOB, input: { ...input, t: Array.from(input.t), powerW: Array.from(input.powerW) } };
+    const job: Job = { kind: JOB, input: { ...input, t: Float64Array.from(input.t), powerW: Float64Array.from(input.powerW) } };
     let worker: Worker;
     try {
       worker = new Worker(new URL(import.meta.url), { workerData: job });

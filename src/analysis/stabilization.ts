@@ -82,9 +82,15 @@ function checkInput(input: StabilizationInput): void {
 /** Grid of the samples up to `until`, coarsened to at most maxPoints; `factor` says by how much. */
 function gridUntil(input: StabilizationInput, until: number, maxPoints: number): { grid: Grid; factor: number } {
   const n = firstAfter(input.t, until);
-  const grid = toGrid(Array.prototype.slice.call(input.t, 0, n), Array.prototype.slice.call(input.powerW, 0, n), input.config.gridMs);
+  const grid = toGrid(head(input.t, n), head(input.powerW, n), input.config.gridMs);
   const factor = Math.max(1, Math.ceil(grid.values.length / maxPoints));
   return { grid: coarsen(grid, factor), factor };
+}
+
+/** The first n values: a view for typed arrays (no copy), a slice otherwise. */
+function head(a: ArrayLike<number>, n: number): ArrayLike<number> {
+  if (ArrayBuffer.isView(a)) return (a as unknown as Float64Array).subarray(0, n);
+  return Array.prototype.slice.call(a, 0, n) as number[];
 }
 
 /** FLUSS's lowest-CAC regime location on the grid, or null when the grid is too short or mostly missing. */

@@ -2,12 +2,16 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { ProfilerError } from '../errors.js';
-import { daemonCommand } from './commands/daemon.js';
-import { runsCommand, showCommand } from './commands/query.js';
-import { runCommand } from './commands/run.js';
-import { importCommand } from './commands/import.js';
-import { exportCommand } from './commands/export.js';
-import { evaluateCommand } from './commands/evaluate.js';
+
+// Commands are loaded when called: `profiler run` must not pay for the daemon's web stack (~400 ms) at start-up.
+const commands = {
+  run: () => import('./commands/run.js'),
+  daemon: () => import('./commands/daemon.js'),
+  query: () => import('./commands/query.js'),
+  import: () => import('./commands/import.js'),
+  export: () => import('./commands/export.js'),
+  evaluate: () => import('./commands/evaluate.js'),
+};
 
 const USAGE = `usage: profiler <command>
   run [--name NAME] [--epochs N] [--epoch-pattern REGEX] [--gpus LIST] [--meta KEY=VALUE]… [--quiet] -- CMD [ARG…]
@@ -26,10 +30,10 @@ async function main(argv: string[]): Promise<number> {
     return cmd === undefined ? 2 : 0;
   }
   const config = loadConfig();
-  if (cmd === 'run') return runCommand(config, rest);
-  if (cmd === 'import') return importCommand(config, rest);
-  if (cmd === 'export') return exportCommand(config, rest);
-  if (cmd === 'evaluate') return evaluateCommand(config, rest);
+  if (cmd === 'run') return (await commands.run()).runCommand(config, rest);
+  if (cmd === 'import') return (await commands.import()).importCommand(config, rest);
+  if (cmd === 'export') return (await commands.export()).exportCommand(config, rest);
+  if (cmd === 'evaluate') return (await commands.evaluate()).evaluateCommand(config, rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -37,15 +41,15 @@ async function main(argv: string[]): Promise<number> {
   });
   switch (cmd) {
     case 'daemon':
-      return daemonCommand(config, positionals, values.json ?? false);
+      return (await commands.daemon()).daemonCommand(config, positionals, values.json ?? false);
     case 'runs': {
       const limit = values.limit === undefined ? null : Number(values.limit);
       if (limit !== null && (!Number.isInteger(limit) || limit < 1)) throw new Error(`--limit must be a positive integer, got "${values.limit}"`);
-      return runsCommand(config, { json: values.json ?? false, limit });
+      return (await commands.query()).runsCommand(config, { json: values.json ?? false, limit });
     }
     case 'show':
       if (positionals.length !== 1) throw new Error('usage: profiler show RUN [--json]');
-      return showCommand(config, positionals[0] as string, { json: values.json ?? false });
+      return (await commands.query()).showCommand(config, positionals[0] as string, { json: values.json ?? false });
     default:
       throw new Error(`unknown command "${cmd}"\n${USAGE}`);
   }

@@ -8,6 +8,8 @@ export interface StabilizationConfig {
   nRegimes: number;
   fixedEpoch: number;
   windowEpochs: number;
+  /** Longest power grid FLUSS analyses; longer ones are coarsened (bounded cost: two matrix profiles of this size). */
+  maxPoints?: number;
 }
 
 export interface Config {
@@ -65,6 +67,7 @@ export const RULES: Record<string, Rule> = {
   'stabilization.nRegimes': int(2, 10),
   'stabilization.fixedEpoch': int(1, 100_000),
   'stabilization.windowEpochs': int(1, 10_000),
+  'stabilization.maxPoints': int(100, 1_000_000),
 };
 
 /** Checks one value against its rule; `where` names the layer it came from for the message. */

@@ -17,7 +17,7 @@ export interface RunAnalysis {
  * The run's power (GPU sum + RAM) on the detector's grid, aggregated in SQL: per device and bin the mean power,
  * summed over devices (NaN where a device has no reading); RAM is carried forward between its 1 s readings.
  */
-export function powerGrid(db: DB, run: RunRow, devIds: number[], to: number, cfg: Config): { t: number[]; powerW: number[] } {
+export function powerGrid(db: DB, run: RunRow, devIds: number[], to: number, cfg: Config): { t: Float64Array; powerW: Float64Array } {
   const g = cfg.stabilization.gridMs;
   const from = run.started_at;
   const nBins = Math.max(0, Math.floor((to - from) / g) + 1);
@@ -43,14 +43,14 @@ export function powerGrid(db: DB, run: RunRow, devIds: number[], to: number, cfg
     .raw()
     .all(from, g, run.rid, from, to) as [number, number][];
   for (const [b, r] of ramRows) if (b >= 0 && b < nBins) ram[b] = (r / 1048576) * (cfg.ramWattsPerGB / 1000);
-  const t: number[] = [];
-  const powerW: number[] = [];
+  const t = new Float64Array(nBins);
+  const powerW = new Float64Array(nBins);
   let lastRam = 0;
   for (let b = 0; b < nBins; b++) {
     if (!Number.isNaN(ram[b] as number)) lastRam = ram[b] as number;
     const complete = devIds.length === 0 || seen[b] === devIds.length;
-    t.push(from + b * g + g / 2);
-    powerW.push(complete && (devIds.length > 0 || !Number.isNaN(ram[b] as number)) ? (gpu[b] as number) + lastRam : Number.NaN);
+    t[b] = from + b * g + g / 2;
+    powerW[b] = complete && (devIds.length > 0 || !Number.isNaN(ram[b] as number)) ? (gpu[b] as number) + lastRam : Number.NaN;
   }
   fillShortHoles(powerW, 2);
   return { t, powerW };
@@ -58,7 +58,7 @@ export function powerGrid(db: DB, run: RunRow, devIds: number[], to: number, cfg
 
 /** Sampling jitter leaves an occasional empty bin; a hole of ≤ maxBins between readings is interpolated for the
  * detector only (energy never uses the grid), since one NaN blanks m windows of the matrix profile. */
-export function fillShortHoles(v: number[], maxBins: number): void {
+export function fillShortHoles(v: Float64Array, maxBins: number): void {
   let i = 0;
   while (i < v.length) {
     if (!Number.isNaN(v[i] as number)) {
@@ -134,7 +134,7 @@ export class AnalysisService {
       const to = run.ended_at ?? Date.now();
       const grid = powerGrid(this.db, run, this.runs.devices(run.rid).map((d) => d.id), to, this.cfg);
       const epochEnds = rows.filter((e) => e.ended_at !== null).map((e) => e.ended_at as number);
-      const input = { ...grid, epochEnds, config: st };
+      const input = { ...grid, epochEnds, config: st, maxPoints: st.maxPoints };
       // A short series costs less than starting a worker thread: analyse it here.
       stabilization = grid.t.length === 0 ? null : grid.t.length <= SMALL_GRID ? detectStabilization(input) : await this.detect(input);
     }
