@@ -11,6 +11,8 @@ export class Attributor {
   private readonly discovering = new Set<string>();
   private poll: NodeJS.Timeout | null = null;
   private polling = false;
+  /** Polls without a find double the interval (up to 30×): a CPU-only run on a GPU host should not cost a spawn every 2 s. */
+  private misses = 0;
 
   constructor(
     private readonly runs: RunStore,
@@ -42,10 +44,18 @@ export class Attributor {
     }
     this.set(run, all, 'all');
     this.discovering.add(run.id);
-    if (!this.poll) {
-      this.poll = setInterval(() => void this.discover(), this.pollMs);
-      this.poll.unref();
-    }
+    this.misses = 0;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.poll || this.discovering.size === 0) return;
+    const delay = this.pollMs * Math.min(30, 2 ** Math.min(this.misses, 5));
+    this.poll = setTimeout(() => {
+      this.poll = null;
+      void this.discover().finally(() => this.schedule());
+    }, delay);
+    this.poll.unref();
   }
 
   /** A GPU that appeared after the run started joins runs that still use every GPU. */
@@ -59,7 +69,7 @@ export class Attributor {
   release(runId: string): void {
     this.discovering.delete(runId);
     if (this.discovering.size === 0 && this.poll) {
-      clearInterval(this.poll);
+      clearTimeout(this.poll);
       this.poll = null;
     }
   }
@@ -69,6 +79,7 @@ export class Attributor {
     this.polling = true;
     try {
       const apps = await this.computeApps();
+      this.misses++;
       if (!apps) return;
       const all = this.present();
       for (const id of this.discovering) {
@@ -81,6 +92,7 @@ export class Attributor {
         for (const u of current) uuids.add(u);
         const devs = all.filter((d) => uuids.has(d.uuid));
         if (run.gpu_source === 'compute_apps' && devs.length === current.length) continue;
+        this.misses = 0;
         this.log.info({ run: id, gpus: devs.map((d) => d.uuid) }, 'gpus attributed from compute apps');
         this.set(run, devs, 'compute_apps');
       }
@@ -108,7 +120,7 @@ export class Attributor {
   }
 
   close(): void {
-    if (this.poll) clearInterval(this.poll);
+    if (this.poll) clearTimeout(this.poll);
     this.poll = null;
   }
 }

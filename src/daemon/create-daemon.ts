@@ -88,7 +88,8 @@ export function createDaemon(opts: DaemonOptions): Daemon {
       logger: gpuLog, ...h }));
   const treeFactory =
     opts.treeSampler ??
-    ((pid: number) => createProcessTreeSampler({ rootPid: pid, procRoot: cfg.procRoot, historyMaxAgeMs: 4 * cfg.processSampleMs + 5000 }));
+    ((pid: number) => createProcessTreeSampler({ rootPid: pid, procRoot: cfg.procRoot, historyMaxAgeMs: 4 * cfg.processSampleMs + 5000,
+      rescanEvery: 5 }));
   const listeners = new Set<(run: RunRow, kind: string, data: object) => void>();
   const gpuListeners = new Set<(samples: GpuSample[]) => void>();
   const emit = (run: RunRow, kind: string, data: object): void => {

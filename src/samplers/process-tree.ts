@@ -104,6 +104,8 @@ export interface ProcessTreeSamplerOptions {
    * sampling interval, else every CPU% reads 0; dead pids' fds are closed by pidusage once this expires.
    */
   historyMaxAgeMs?: number;
+  /** Scan procfs for the tree every this many samples (1: every sample); in between, the pids found last. */
+  rescanEvery?: number;
 }
 
 export function pidusageFn(maxAgeMs: number): UsageFn {
@@ -130,10 +132,14 @@ export function createProcessTreeSampler(opts: ProcessTreeSamplerOptions): {
   }
   checkPid(opts.rootPid);
   const usage = opts.usage ?? pidusageFn(maxAge);
+  const rescanEvery = opts.rescanEvery ?? 1;
+  let calls = 0;
+  let known: number[] = [];
   return {
     async sample(): Promise<ProcessTreeSample> {
       const t = now();
-      const found = await findDescendants(opts.rootPid, procRoot);
+      // Scanning all of procfs is the sampler's main cost; between scans the known tree is read (dead pids drop out).
+      const found = calls++ % rescanEvery === 0 || known.length === 0 ? await findDescendants(opts.rootPid, procRoot) : known;
       let stats: Awaited<ReturnType<UsageFn>> = {};
       if (found.length > 0) {
         try {
@@ -148,9 +154,10 @@ export function createProcessTreeSampler(opts: ProcessTreeSamplerOptions): {
         if (!s || !Number.isFinite(s.memory) || !Number.isFinite(s.cpu)) continue;
         processes.push({ t, pid, rssBytes: s.memory, cpuPct: s.cpu });
       }
+      known = processes.map((p) => p.pid);
       return {
         t,
-        pids: processes.map((p) => p.pid),
+        pids: known,
         rssBytes: processes.reduce((a, p) => a + p.rssBytes, 0),
         cpuPct: processes.reduce((a, p) => a + p.cpuPct, 0),
         processes,
