@@ -1,5 +1,5 @@
 // The fake nvidia-smi's command line: the queries train-profiler makes, failure modes from FAKE_SMI_MODE.
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { loadProfile } from './profile.mjs';
 import { APP_FIELDS, DRIVER_VERSION, OLD_DRIVER_VERSION, csvHeader, csvRow, gpuState, resolveGpuFields } from './fields.mjs';
 import { inventoryXml, listGpus } from './xml.mjs';
@@ -63,8 +63,16 @@ function selectGpus(profile, id) {
 }
 
 function loadApps() {
-  const raw = process.env.FAKE_SMI_COMPUTE_APPS;
+  let raw = process.env.FAKE_SMI_COMPUTE_APPS;
   if (!raw) return [];
+  // `@PATH`: read the list from a file at each query, so a test can add the pid of a process started later.
+  if (raw.startsWith('@')) {
+    try {
+      raw = readFileSync(raw.slice(1), 'utf8');
+    } catch {
+      return [];
+    }
+  }
   const apps = JSON.parse(raw);
   if (!Array.isArray(apps)) throw new Error('FAKE_SMI_COMPUTE_APPS must be a JSON array');
   return apps;

@@ -1,8 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runCli, showJson, startCli, testHome, type TestHome } from '../helpers/cli.js';
+import { runCli, showJson, startCli, testHome, waitFor, type TestHome } from '../helpers/cli.js';
 
 const GPU0 = 'GPU-fa4e0000-0000-4000-8000-000000000000'; // the fake's default profile
 const GPU1 = 'GPU-fa4e0001-0000-4000-8000-000000000001';
@@ -63,5 +63,42 @@ describe('which GPUs a run is charged for', () => {
 
   it('keeps the database private (mode 0600)', () => {
     assert.equal(statSync(path.join(h.home, 'profiler.db')).mode & 0o777, 0o600);
+  });
+});
+
+describe('GPU attribution from nvidia-smi --query-compute-apps', () => {
+  let h: TestHome;
+  let apps = '';
+  before(async () => {
+    h = await testHome({ PROFILER_SAMPLE_MS: '100' });
+    apps = path.join(h.home, 'apps.json');
+    writeFileSync(apps, '[]');
+    // A fast poll so the test is short; the daemon reads the fake's list afresh at every poll.
+    writeFileSync(path.join(h.home, 'config.json'), JSON.stringify({ computeAppsPollMs: 200 }));
+    h.env.FAKE_SMI_COMPUTE_APPS = `@${apps}`;
+  });
+  after(async () => h.cleanup());
+
+  it('charges the run only for the GPU where a process of its tree appears, recomputing earlier epochs', async () => {
+    // The command prints its pid, then keeps "training" on GPU 1 (the fake lists it once the test writes the file).
+    const { child, done } = startCli(
+      ['run', '--', 'python3', '-c', 'import os,sys,time\nprint(os.getpid(), flush=True)\nfor e in range(1,4):\n  print(f"Epoch {e}/3", flush=True)\n  time.sleep(1.0)'],
+      { env: h.env },
+    );
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const pid = Number(((await waitFor(() => /^(\d+)\n/.exec(out), 10_000, 'the pid')) as RegExpExecArray)[1]);
+    await waitFor(() => out.includes('Epoch 2/3'), 10_000, 'epoch 2');
+    writeFileSync(apps, JSON.stringify([{ pid, gpuUuid: GPU1, usedMiB: 1234 }]));
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    const run = await showJson(h.env);
+    assert.equal(run.gpuSource, 'compute_apps');
+    assert.deepEqual(uuids(run), [GPU1]);
+    // Epoch 1 ended before the GPU was known: its energy was recomputed for GPU 1 alone (the fake's GPU 1 draws
+    // less than both GPUs together, so an unrecomputed epoch would show up as a jump).
+    const perSecond = run.epochs.map((e: { gpuJ: number; durationS: number }) => e.gpuJ / e.durationS);
+    assert.ok(perSecond[0] < 1.5 * perSecond[2], `epoch GPU power ${perSecond.join(', ')}`);
+    assert.ok(Math.abs(run.energy.gpuJ - run.epochs.reduce((a: number, e: { gpuJ: number }) => a + e.gpuJ, 0)) < 0.2 * run.energy.gpuJ);
   });
 });
