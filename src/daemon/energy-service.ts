@@ -11,6 +11,8 @@ export interface RunEnergy {
   cpuJ: number | null;
   gpuCoverage: number;
   gaps: EnergyParts['gaps'];
+  /** Set on the live view of a running run, where `gaps` lists only the open tail's. */
+  gapCount?: number;
 }
 
 /** Computes run and epoch energy from the stored samples; the one place that knows how cuts map to epochs. */
@@ -35,6 +37,45 @@ export class EnergyService {
     if (e.ended_at === null) return;
     const p = energyParts(this.samples, run, this.runs.devices(run.rid), [e.started_at, e.ended_at], this.opts(run));
     this.epochs.setAggregate(run.rid, e.epoch, aggregate(p, e.started_at, e.ended_at));
+  }
+
+  /** Moves the running run's energy prefix forward to `until`, integrating only the new stretch. */
+  advancePrefix(run: RunRow, until: number): void {
+    const prev: EnergyPrefix = run.energy_prefix
+      ? (JSON.parse(run.energy_prefix) as EnergyPrefix)
+      : { until: run.started_at, gpuJ: 0, ramJ: 0, cpuJ: 0, coveredMs: 0, gaps: 0 };
+    if (until <= prev.until) return;
+    const p = energyParts(this.samples, run, this.runs.devices(run.rid), [prev.until, until], this.opts(run));
+    const next: EnergyPrefix = {
+      until,
+      gpuJ: prev.gpuJ + (p.gpu[0] ?? 0),
+      ramJ: prev.ramJ + (p.ram[0] ?? 0),
+      cpuJ: prev.cpuJ === null || p.cpu === null ? null : prev.cpuJ + (p.cpu[0] ?? 0),
+      coveredMs: prev.coveredMs + p.gpuCoverage * (until - prev.until),
+      // A gap reaching `until` goes on past it: the next stretch (or the tail) counts it.
+      gaps: prev.gaps + p.gaps.filter((g) => g.to < until).length,
+    };
+    this.runs.update(run.rid, { energy_prefix: JSON.stringify(next) });
+  }
+
+  /** A running run's energy up to `now`: its prefix plus the open tail (O(tail), not O(run)). */
+  live(run: RunRow, now: number): RunEnergy {
+    if (!run.energy_prefix) return this.compute(run, now).energy;
+    const pre = JSON.parse(run.energy_prefix) as EnergyPrefix;
+    const tail = energyParts(this.samples, run, this.runs.devices(run.rid), [pre.until, Math.max(now, pre.until)], this.opts(run));
+    const gpuJ = pre.gpuJ + (tail.gpu[0] ?? 0);
+    const ramJ = pre.ramJ + (tail.ram[0] ?? 0);
+    const span = Math.max(1, now - run.started_at);
+    return {
+      totalJ: gpuJ + ramJ,
+      gpuJ,
+      ramJ,
+      cpuJ: pre.cpuJ === null || tail.cpu === null ? null : pre.cpuJ + (tail.cpu[0] ?? 0),
+      gpuCoverage: Math.min(1, (pre.coveredMs + tail.gpuCoverage * (now - pre.until)) / span),
+      gaps: tail.gaps,
+      // The prefix's gaps are counted here; their stretches are listed once the run is sealed.
+      gapCount: pre.gaps + tail.gaps.length,
+    };
   }
 
   /** Whole-run energy up to `until`, split at every epoch boundary; optionally rewrites the epoch aggregates. */
@@ -76,6 +117,16 @@ export class EnergyService {
       rewritten,
     };
   }
+}
+
+/** Energy of a running run from its start up to `until` (the last finalized epoch end). */
+export interface EnergyPrefix {
+  until: number;
+  gpuJ: number;
+  ramJ: number;
+  cpuJ: number | null;
+  coveredMs: number;
+  gaps: number;
 }
 
 function aggregate(p: EnergyParts, a: number, b: number) {

@@ -119,6 +119,7 @@ export class Recorder {
       if (!run || !e) return;
       this.samples.flush();
       this.energy.finalizeEpoch(run, e);
+      if (run.status === 'running' && e.ended_at !== null) this.energy.advancePrefix(run, e.ended_at);
       const done = this.epochs.get(run.rid, epoch);
       this.hooks.emit(run, 'epoch', { epoch, event: 'finalized', energyJ: done?.energy_j ?? null });
     } catch (err) {
@@ -164,6 +165,9 @@ export class Recorder {
     if (!last || last.ended_at === null) return;
     this.samples.flush();
     this.energy.compute(run, last.ended_at, { writeEpochs: true });
+    // The devices changed: the live prefix starts over (once) from the run's start.
+    this.runs.update(run.rid, { energy_prefix: null });
+    this.energy.advancePrefix(this.runs.byId(run.id) as RunRow, last.ended_at);
   }
 
   /** A run whose daemon died: its command is gone, so it ends where its data ends. */

@@ -69,7 +69,7 @@ export function runJson(deps: ReportDeps, row: RunRow, opts: { epochs: boolean }
   const end = row.ended_at ?? deps.now();
   const devices = deps.runs.devices(row.rid);
   const energy: RunEnergy =
-    row.energy !== null ? (JSON.parse(row.energy) as RunEnergy) : deps.energy.compute(row, end).energy;
+    row.energy !== null ? (JSON.parse(row.energy) as RunEnergy) : deps.energy.live(row, end);
   const analysis = row.analysis ? (JSON.parse(row.analysis) as Record<string, unknown>) : {};
   const out: RunJson = {
     id: row.id,
@@ -95,7 +95,7 @@ export function runJson(deps: ReportDeps, row: RunRow, opts: { epochs: boolean }
       ramJ: energy.ramJ,
       cpuJ: energy.cpuJ,
       gpuCoverage: energy.gpuCoverage,
-      gaps: energy.gaps.length,
+      gaps: energy.gapCount ?? energy.gaps.length,
     },
     expectedEpochs: row.expected_epochs,
     stabilization: stabilizationJson(analysis.stabilization as Stabilization | null | undefined),

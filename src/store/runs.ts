@@ -23,6 +23,7 @@ export interface RunRow {
   baseline: string;
   energy: string | null;
   analysis: string | null;
+  energy_prefix: string | null;
 }
 
 export interface DeviceRow {
