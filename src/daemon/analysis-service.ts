@@ -15,45 +15,82 @@ export interface RunAnalysis {
 
 /**
  * The run's power (GPU sum + RAM) on the detector's grid, aggregated in SQL: per device and bin the mean power,
- * summed over devices (NaN where a device has no reading); RAM is carried forward between its 1 s readings.
+ * summed over devices (NaN where a device has no reading); RAM is carried forward between its 1 s readings. The
+ * bins are kept between updates and only the stretch since the last one is queried (its last, partial bin again),
+ * so a live update costs O(new samples), not O(run).
  */
-export function powerGrid(db: DB, run: RunRow, devIds: number[], to: number, cfg: Config): { t: Float64Array; powerW: Float64Array } {
-  const g = cfg.stabilization.gridMs;
-  const from = run.started_at;
-  const nBins = Math.max(0, Math.floor((to - from) / g) + 1);
-  const gpu = new Float64Array(nBins);
-  const seen = new Uint16Array(nBins);
-  if (devIds.length > 0) {
-    const rows = db
-      .prepare(
-        `SELECT CAST((t - ?) / ? AS INTEGER) AS b, dev, avg(power_cw) AS p FROM gpu_samples
-         WHERE dev IN (${devIds.map(() => '?').join(',')}) AND t >= ? AND t <= ? AND power_cw IS NOT NULL GROUP BY dev, b`,
-      )
-      .raw()
-      .all(from, g, ...devIds, from, to) as [number, number, number][];
-    for (const [b, , p] of rows) {
-      if (b < 0 || b >= nBins) continue;
-      gpu[b] = (gpu[b] as number) + p / 100;
-      seen[b] = (seen[b] as number) + 1;
+export class PowerGridCache {
+  private gpu = new Float64Array(0);
+  private seen = new Uint16Array(0);
+  private ram = new Float64Array(0);
+  private bins = 0;
+  private key = '';
+
+  update(db: DB, run: RunRow, devIds: number[], to: number, cfg: Config): { t: Float64Array; powerW: Float64Array } {
+    const g = cfg.stabilization.gridMs;
+    const from = run.started_at;
+    const key = `${run.rid}:${g}:${devIds.join(',')}`;
+    // The first bin to (re)compute: the cached run's last few seconds (samples reach the store up to ~2 s late), or
+    // all of them when devices or settings changed.
+    const redo = Math.ceil(Math.max(5000, 3 * cfg.processSampleMs) / g) + 1;
+    const first = key === this.key ? Math.max(0, this.bins - redo) : 0;
+    this.key = key;
+    const nBins = Math.max(first, Math.floor((to - from) / g) + 1);
+    this.grow(nBins);
+    this.gpu.fill(0, first);
+    this.seen.fill(0, first);
+    this.ram.fill(Number.NaN, first);
+    const since = from + first * g;
+    if (devIds.length > 0) {
+      const rows = db
+        .prepare(
+          `SELECT CAST((t - ?) / ? AS INTEGER) AS b, dev, avg(power_cw) AS p FROM gpu_samples
+           WHERE dev IN (${devIds.map(() => '?').join(',')}) AND t >= ? AND t <= ? AND power_cw IS NOT NULL GROUP BY dev, b`,
+        )
+        .raw()
+        .all(from, g, ...devIds, since, to) as [number, number, number][];
+      for (const [b, , p] of rows) {
+        if (b < first || b >= nBins) continue;
+        this.gpu[b] = (this.gpu[b] as number) + p / 100;
+        this.seen[b] = (this.seen[b] as number) + 1;
+      }
     }
+    const ramRows = db
+      .prepare('SELECT CAST((t - ?) / ? AS INTEGER) AS b, avg(rss_bytes) AS r FROM proc_samples WHERE rid = ? AND t >= ? AND t <= ? GROUP BY b')
+      .raw()
+      .all(from, g, run.rid, since, to) as [number, number][];
+    for (const [b, r] of ramRows) if (b >= first && b < nBins) this.ram[b] = (r / 1048576) * (cfg.ramWattsPerGB / 1000);
+    this.bins = nBins;
+    const t = new Float64Array(nBins);
+    const powerW = new Float64Array(nBins);
+    let lastRam = 0;
+    for (let b = 0; b < nBins; b++) {
+      const r = this.ram[b] as number;
+      if (!Number.isNaN(r)) lastRam = r;
+      const complete = devIds.length === 0 || this.seen[b] === devIds.length;
+      t[b] = from + b * g + g / 2;
+      powerW[b] = complete && (devIds.length > 0 || !Number.isNaN(r)) ? (this.gpu[b] as number) + lastRam : Number.NaN;
+    }
+    fillShortHoles(powerW, 2);
+    return { t, powerW };
   }
-  const ram = new Float64Array(nBins).fill(Number.NaN);
-  const ramRows = db
-    .prepare('SELECT CAST((t - ?) / ? AS INTEGER) AS b, avg(rss_bytes) AS r FROM proc_samples WHERE rid = ? AND t >= ? AND t <= ? GROUP BY b')
-    .raw()
-    .all(from, g, run.rid, from, to) as [number, number][];
-  for (const [b, r] of ramRows) if (b >= 0 && b < nBins) ram[b] = (r / 1048576) * (cfg.ramWattsPerGB / 1000);
-  const t = new Float64Array(nBins);
-  const powerW = new Float64Array(nBins);
-  let lastRam = 0;
-  for (let b = 0; b < nBins; b++) {
-    if (!Number.isNaN(ram[b] as number)) lastRam = ram[b] as number;
-    const complete = devIds.length === 0 || seen[b] === devIds.length;
-    t[b] = from + b * g + g / 2;
-    powerW[b] = complete && (devIds.length > 0 || !Number.isNaN(ram[b] as number)) ? (gpu[b] as number) + lastRam : Number.NaN;
+
+  private grow(n: number): void {
+    if (n <= this.gpu.length) return;
+    const size = Math.max(n, this.gpu.length * 2, 1024);
+    const gpu = new Float64Array(size);
+    gpu.set(this.gpu);
+    const seen = new Uint16Array(size);
+    seen.set(this.seen);
+    const ram = new Float64Array(size).fill(Number.NaN);
+    ram.set(this.ram);
+    [this.gpu, this.seen, this.ram] = [gpu, seen, ram];
   }
-  fillShortHoles(powerW, 2);
-  return { t, powerW };
+}
+
+/** The power grid of a run in one go (see PowerGridCache). */
+export function powerGrid(db: DB, run: RunRow, devIds: number[], to: number, cfg: Config): { t: Float64Array; powerW: Float64Array } {
+  return new PowerGridCache().update(db, run, devIds, to, cfg);
 }
 
 /** Sampling jitter leaves an occasional empty bin; a hole of ≤ maxBins between readings is interpolated for the
@@ -90,6 +127,7 @@ const stat = (e: EpochRow): EpochStat | null =>
  */
 export class AnalysisService {
   private readonly inflight = new Map<string, Promise<void>>();
+  private readonly grids = new Map<string, PowerGridCache>();
   private readonly again = new Set<string>();
 
   constructor(
@@ -132,7 +170,9 @@ export class AnalysisService {
     const closedCount = rows.filter((e) => e.ended_at !== null).length;
     if (!final) {
       const to = run.ended_at ?? Date.now();
-      const grid = powerGrid(this.db, run, this.runs.devices(run.rid).map((d) => d.id), to, this.cfg);
+      let cache = this.grids.get(run.id);
+      if (!cache) this.grids.set(run.id, (cache = new PowerGridCache()));
+      const grid = cache.update(this.db, run, this.runs.devices(run.rid).map((d) => d.id), to, this.cfg);
       const epochEnds = rows.filter((e) => e.ended_at !== null).map((e) => e.ended_at as number);
       const input = { ...grid, epochEnds, config: st, maxPoints: st.maxPoints };
       // A short series costs less than starting a worker thread: analyse it here.
@@ -154,6 +194,7 @@ export class AnalysisService {
     const [power, epochEnergy] = ESTIMATORS.map((e) => e.estimate(input));
     const projection = projectionJson(power ?? null, epochEnergy ?? null, s, st.windowEpochs);
     const result: RunAnalysis = { stabilization, projection, decidedAtEpochs: final ? prev.decidedAtEpochs : closedCount };
+    if (finished || (stabilization?.confident && closedCount >= st.fixedEpoch)) this.grids.delete(run.id);
     this.runs.update(run.rid, { analysis: JSON.stringify(result) });
     if (JSON.stringify(prev.stabilization) !== JSON.stringify(stabilization)) this.emit(run, 'stabilization', { stabilization });
     if (projection) this.emit(run, 'projection', { projection });

@@ -1,0 +1,43 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../../src/config/load.js';
+import { PowerGridCache, powerGrid } from '../../../src/daemon/analysis-service.js';
+import { openDatabase } from '../../../src/store/db.js';
+import { RunStore } from '../../../src/store/runs.js';
+import { SampleStore } from '../../../src/store/samples.js';
+
+describe('power grid for the detector', () => {
+  it('updated incrementally, equals a grid computed from scratch (late samples included)', () => {
+    const home = mkdtempSync(path.join(tmpdir(), 'grid-'));
+    const cfg = loadConfig({ env: { PROFILER_HOME: home } });
+    const db = openDatabase(path.join(home, 'profiler.db'));
+    const runs = new RunStore(db);
+    const samples = new SampleStore(db);
+    const t0 = 1_700_000_000_000;
+    const run = runs.create({ name: null, command: ['x'], cwd: null, startedAt: t0, expectedEpochs: null, clientPid: null, sampleMs: 200, meta: {} });
+    const devs = ['GPU-aaaa0000-0000-0000-0000-000000000000', 'GPU-bbbb0000-0000-0000-0000-000000000000'].map((u) => ({ u, id: samples.deviceId(u) }));
+    const add = (from: number, to: number): void => {
+      for (let t = from; t < to; t += 200) {
+        samples.addGpu(devs.map(({ u }, i) => ({ t, uuid: u, index: i, powerW: 100 + i + (t % 7000) / 100, powerInstantW: null, powerLimitW: 300,
+          utilGpuPct: 1, utilMemPct: 1, memUsedMiB: 1, memTotalMiB: 1, tempC: 1, smClockMHz: 1 })));
+      }
+      for (let t = from; t < to; t += 1000) samples.addProc({ rid: run.rid, t, rssBytes: 2 ** 30 + t - t0, cpuPct: 1, nProcs: 1 });
+      samples.flush();
+    };
+    const ids = devs.map((d) => d.id);
+    const cache = new PowerGridCache();
+    add(t0, t0 + 30_000);
+    cache.update(db, run, ids, t0 + 31_000, cfg);
+    add(t0 + 30_000, t0 + 60_000); // includes samples for bins the first update saw as still empty
+    const inc = cache.update(db, run, ids, t0 + 61_500, cfg);
+    const fresh = powerGrid(db, run, ids, t0 + 61_500, cfg);
+    assert.equal(inc.t.length, 62);
+    assert.deepEqual(Array.from(inc.t), Array.from(fresh.t));
+    assert.deepEqual(Array.from(inc.powerW), Array.from(fresh.powerW));
+    assert.ok(Number.isFinite(inc.powerW[45] as number));
+    db.close();
+  });
+});
