@@ -14,6 +14,7 @@ import { RunStore, type RunRow } from '../store/runs.js';
 import { SampleStore } from '../store/samples.js';
 import { homeFiles } from '../platform/paths.js';
 import { runJson, stabilizationJson, type RunJson } from '../report/run-json.js';
+import { MeanCache } from '../report/baselines.js';
 import { Attributor } from './attributor.js';
 import { AnalysisService } from './analysis-service.js';
 import { detectStabilizationInWorker } from '../analysis/stabilization-worker.js';
@@ -137,7 +138,8 @@ export function createDaemon(opts: DaemonOptions): Daemon {
     emit,
     afterSeal: (run) => analysis.request(run.id),
   }, now);
-  const report = (row: RunRow, o: { epochs: boolean }): RunJson => runJson({ db, runs, epochs, energy, now }, row, o);
+  const means = new MeanCache();
+  const report = (row: RunRow, o: { epochs: boolean }): RunJson => runJson({ db, runs, epochs, energy, now, means }, row, o);
   const startedAt = now();
   const daemon: Daemon = {
     config: cfg, log, db, runs, epochs, samples, energy, recorder, sampling, registry, now, report, listeners, gpuListeners,

@@ -1,3 +1,4 @@
+import { greenAlgorithms, mlco2 } from '../analysis/estimators/index.js';
 import type { DB } from '../store/db.js';
 import type { DeviceRow } from '../store/runs.js';
 
@@ -6,14 +7,41 @@ export interface Baselines {
   greenAlgorithmsJ: number | null;
 }
 
-/** GA's memory power: 0.3725 W per GB of memory (Lannelongue et al.). */
-export const GA_W_PER_GB = 0.3725;
+/**
+ * Running sums behind the baselines' means (GPU utilization per device, the tree's RSS), kept between calls so a
+ * running run's GET reads only the samples since the previous one. The daemon holds one; the CLI reads once.
+ */
+export class MeanCache {
+  private readonly sums = new Map<string, { from: number; until: number; sum: number; n: number }>();
+
+  mean(db: DB, kind: 'util' | 'rss', id: number, from: number, to: number): number | null {
+    const key = `${kind}:${id}:${from}`;
+    let e = this.sums.get(key);
+    if (!e || e.until > to) e = { from, until: from - 1, sum: 0, n: 0 };
+    if (this.sums.size > 10_000) this.sums.clear();
+    const sql =
+      kind === 'util'
+        ? 'SELECT sum(util_gpu) AS s, count(util_gpu) AS n FROM gpu_samples WHERE dev = ? AND t > ? AND t <= ?'
+        : 'SELECT sum(rss_bytes) AS s, count(rss_bytes) AS n FROM proc_samples WHERE rid = ? AND t > ? AND t <= ?';
+    const r = db.prepare(sql).get(id, e.until, to) as { s: number | null; n: number };
+    e = { from, until: to, sum: e.sum + (r.s ?? 0), n: e.n + r.n };
+    this.sums.set(key, e);
+    return e.n === 0 ? null : e.sum / e.n;
+  }
+}
 
 /**
  * The study's baselines over a run's span: MLCO2 = TDP × t, Green Algorithms = (TDP × mean GPU usage +
- * 0.3725 W/GB × mean RAM GB) × t. TDP is each device's power limit (null where no device reports one).
+ * 0.3725 W/GB × mean RAM GB of the process tree) × t. TDP is each device's power limit (null where a device has none).
  */
-export function computeBaselines(db: DB, rid: number, devices: DeviceRow[], from: number, to: number): Baselines {
+export function computeBaselines(
+  db: DB,
+  rid: number,
+  devices: DeviceRow[],
+  from: number,
+  to: number,
+  cache = new MeanCache(),
+): Baselines {
   const seconds = Math.max(0, to - from) / 1000;
   if (devices.length === 0) return { mlco2J: null, greenAlgorithmsJ: null };
   let tdp = 0;
@@ -21,15 +49,11 @@ export function computeBaselines(db: DB, rid: number, devices: DeviceRow[], from
   for (const d of devices) {
     const limit = d.power_limit_w ?? d.max_power_limit_w;
     if (limit === null) return { mlco2J: null, greenAlgorithmsJ: null };
-    const u = db
-      .prepare('SELECT avg(util_gpu) AS u FROM gpu_samples WHERE dev = ? AND t >= ? AND t <= ?')
-      .get(d.id, from, to) as { u: number | null };
     tdp += limit;
-    usedTdp += limit * ((u.u ?? 0) / 100);
+    usedTdp += limit * ((cache.mean(db, 'util', d.id, from, to) ?? 0) / 100);
   }
-  const ram = db.prepare('SELECT avg(rss_bytes) AS r FROM proc_samples WHERE rid = ? AND t >= ? AND t <= ?').get(rid, from, to) as {
-    r: number | null;
-  };
-  const ramGB = (ram.r ?? 0) / 1e9;
-  return { mlco2J: tdp * seconds, greenAlgorithmsJ: (usedTdp + GA_W_PER_GB * ramGB) * seconds };
+  const ramGB = (cache.mean(db, 'rss', rid, from, to) ?? 0) / 1e9;
+  // GA's usage factor applies to the devices' summed TDP: usage = Σ TDP_i × u_i / Σ TDP_i.
+  const usage = tdp > 0 ? Math.min(1, usedTdp / tdp) : 0;
+  return { mlco2J: mlco2(tdp, seconds), greenAlgorithmsJ: greenAlgorithms({ tdpW: tdp, usage, ramGB, seconds }) };
 }

@@ -3,7 +3,7 @@ import type { EnergyService } from '../daemon/energy-service.js';
 import type { DB } from '../store/db.js';
 import type { EpochStore } from '../store/epochs.js';
 import type { RunRow, RunStore } from '../store/runs.js';
-import { computeBaselines, type Baselines } from './baselines.js';
+import { computeBaselines, MeanCache, type Baselines } from './baselines.js';
 import type { Stabilization } from '../analysis/stabilization.js';
 
 export interface RunJson {
@@ -62,6 +62,8 @@ export interface ReportDeps {
   epochs: EpochStore;
   energy: EnergyService;
   now(): number;
+  /** Kept by the daemon so a running run's baselines read only new samples. */
+  means?: MeanCache;
 }
 
 /** The run JSON of CONTRACT.md; a running run's energy is computed live up to now. */
@@ -100,7 +102,7 @@ export function runJson(deps: ReportDeps, row: RunRow, opts: { epochs: boolean }
     expectedEpochs: row.expected_epochs,
     stabilization: stabilizationJson(analysis.stabilization as Stabilization | null | undefined),
     projection: (analysis.projection as Record<string, unknown> | undefined) ?? null,
-    baselines: computeBaselines(deps.db, row.rid, devices, row.started_at, end),
+    baselines: computeBaselines(deps.db, row.rid, devices, row.started_at, end, deps.means),
     meta: JSON.parse(row.meta) as Record<string, string>,
     idleBaselineW: JSON.parse(row.baseline) as Record<string, number>,
   };

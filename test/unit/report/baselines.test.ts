@@ -1,0 +1,39 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { computeBaselines, MeanCache } from '../../../src/report/baselines.js';
+import { openDatabase } from '../../../src/store/db.js';
+import { RunStore, type DeviceRow } from '../../../src/store/runs.js';
+import { SampleStore } from '../../../src/store/samples.js';
+
+describe('baselines (MLCO2, Green Algorithms)', () => {
+  it('are TDP × t and (TDP × usage + 0.3725 W/GB × RAM GB) × t, and a running cache equals a fresh read', () => {
+    const home = mkdtempSync(path.join(tmpdir(), 'base-'));
+    const db = openDatabase(path.join(home, 'profiler.db'));
+    const runs = new RunStore(db);
+    const samples = new SampleStore(db);
+    const t0 = 1_700_000_000_000;
+    const run = runs.create({ name: null, command: ['x'], cwd: null, startedAt: t0, expectedEpochs: null, clientPid: null, sampleMs: 1000, meta: {} });
+    const id = samples.deviceId('GPU-cccc0000-0000-0000-0000-000000000000');
+    db.prepare('UPDATE devices SET power_limit_w = 300 WHERE id = ?').run(id);
+    for (let t = t0; t <= t0 + 100_000; t += 1000) {
+      samples.addGpu([{ t, uuid: 'GPU-cccc0000-0000-0000-0000-000000000000', index: 0, powerW: 200, powerInstantW: null, powerLimitW: 300,
+        utilGpuPct: t < t0 + 50_000 ? 40 : 80, utilMemPct: 1, memUsedMiB: 1, memTotalMiB: 1, tempC: 1, smClockMHz: 1 }]);
+      samples.addProc({ rid: run.rid, t, rssBytes: 4e9, cpuPct: 1, nProcs: 1 });
+    }
+    samples.flush();
+    const dev = runs.allDevices()[0] as DeviceRow;
+    const cache = new MeanCache();
+    computeBaselines(db, run.rid, [dev], t0, t0 + 40_000, cache); // an earlier GET of the running run
+    const b = computeBaselines(db, run.rid, [dev], t0, t0 + 100_000, cache);
+    const fresh = computeBaselines(db, run.rid, [dev], t0, t0 + 100_000);
+    assert.deepEqual(b, fresh);
+    assert.equal(b.mlco2J, 300 * 100);
+    const usage = (50 * 0.4 + 51 * 0.8) / 101;
+    assert.ok(Math.abs((b.greenAlgorithmsJ as number) - (300 * usage + 0.3725 * 4) * 100) < 1e-6);
+    assert.deepEqual(computeBaselines(db, run.rid, [], t0, t0 + 1), { mlco2J: null, greenAlgorithmsJ: null });
+    db.close();
+  });
+});
