@@ -165,9 +165,4 @@ export class SampleStore {
         .all(from, to) as [number, number][]
     ).map(([t, j]) => ({ t, j }));
   }
-
-  lastGpuTime(dev: number): number | null {
-    const r = this.db.prepare('SELECT max(t) AS t FROM gpu_samples WHERE dev = ?').get(dev) as { t: number | null };
-    return r.t;
-  }
 }
