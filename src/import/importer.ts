@@ -60,6 +60,7 @@ async function importGpuFile(file: string, samples: SampleStore, pass: GpuPass):
   let groupNames: (string | null)[] = [];
   let k = 0;
   const probe: { row: GpuRow; line: Line }[] = [];
+  const uuids = new Map<number, string>(); // synthetic uuid per GPU position: hashing per row cost 10 % of an import
 
   const emit = (row: GpuRow, line: Line, l: GpuLayout): void => {
     let uuid = row.uuid;
@@ -74,7 +75,8 @@ async function importGpuFile(file: string, samples: SampleStore, pass: GpuPass):
         }
         index = slot;
       }
-      uuid = syntheticUuid(file, index as number);
+      uuid = uuids.get(index as number) ?? syntheticUuid(file, index as number);
+      uuids.set(index as number, uuid);
     }
     k++;
     let d = pass.devices.get(uuid);

@@ -19,6 +19,9 @@ export interface HostRow {
 /** GPU rows bound per INSERT (9 parameters each, well under SQLite's 32,766 limit). */
 const GPU_ROWS_PER_STMT = 64;
 
+/** Rows per page when streaming samples out for integration. */
+const PAGE_ROWS = 20_000;
+
 const round = (v: number | null, k = 1): number | null => (v === null ? null : Math.round(v * k));
 
 function fillGpu(args: (number | null)[], at: number, [dev, s]: readonly [number, GpuSample]): void {
@@ -124,20 +127,30 @@ export class SampleStore {
 
   /**
    * Feeds GPU power of one device in [from, to] to `sink` in time order, plus one sample either side so the span's
-   * edges can be interpolated. Rows are streamed from SQLite (statement.iterate), so memory stays flat.
+   * edges can be interpolated. Rows are read in pages of PAGE_ROWS, so memory stays flat whatever the span.
    */
   eachGpuPower(dev: number, from: number, to: number, sink: (t: number, w: number) => void): void {
-    const stmt = this.db
-      .prepare(
-        `SELECT t, power_cw FROM (
-           SELECT t, power_cw FROM gpu_samples WHERE dev = ? AND t < ? ORDER BY t DESC LIMIT 1)
-         UNION ALL SELECT t, power_cw FROM gpu_samples WHERE dev = ? AND t >= ? AND t <= ?
-         UNION ALL SELECT * FROM (SELECT t, power_cw FROM gpu_samples WHERE dev = ? AND t > ? ORDER BY t LIMIT 1)`,
-      )
+    const before = this.db
+      .prepare('SELECT t, power_cw FROM gpu_samples WHERE dev = ? AND t < ? ORDER BY t DESC LIMIT 1')
+      .raw()
+      .get(dev, from) as [number, number | null] | undefined;
+    if (before) sink(before[0], before[1] === null ? Number.NaN : before[1] / 100);
+    // Pages of rows by time (a page per statement run is much cheaper per row than iterate()), bounded memory.
+    const page = this.db
+      .prepare('SELECT t, power_cw FROM gpu_samples WHERE dev = ? AND t > ? AND t <= ? ORDER BY t LIMIT ?')
       .raw();
-    for (const [t, cw] of stmt.iterate(dev, from, dev, from, to, dev, to) as IterableIterator<[number, number | null]>) {
-      sink(t, cw === null ? Number.NaN : cw / 100);
+    let after = from - 1;
+    for (;;) {
+      const rows = page.all(dev, after, to, PAGE_ROWS) as [number, number | null][];
+      for (const [t, cw] of rows) sink(t, cw === null ? Number.NaN : cw / 100);
+      if (rows.length < PAGE_ROWS) break;
+      after = (rows[rows.length - 1] as [number, number | null])[0];
     }
+    const next = this.db
+      .prepare('SELECT t, power_cw FROM gpu_samples WHERE dev = ? AND t > ? ORDER BY t LIMIT 1')
+      .raw()
+      .get(dev, to) as [number, number | null] | undefined;
+    if (next) sink(next[0], next[1] === null ? Number.NaN : next[1] / 100);
   }
 
   /** RAM power of a run's process tree (W per GB of RSS) in [from, to], streamed like eachGpuPower. */
