@@ -7,6 +7,7 @@ import pino from 'pino';
 import { loadConfig } from '../config/load.js';
 import { createDaemon } from '../daemon/create-daemon.js';
 import { packageRoot } from '../platform/paths.js';
+import { fakeProfile } from './util.js';
 
 export interface ApiBench {
   p50Ms: number;
@@ -55,18 +56,6 @@ function drive(url: string, rps: number, total: number): Promise<{ lat: number[]
 
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
-function fakeProfile(gpus: number): object {
-  return {
-    gpus: Array.from({ length: gpus }, (_, i) => ({
-      uuid: `GPU-be4c${String(i).padStart(4, '0')}-0000-4000-8000-${String(i).padStart(12, '0')}`,
-      name: 'NVIDIA Fake H100 80GB HBM3',
-      powerLimitW: 700,
-      memTotalMiB: 81559,
-      segments: [{ durationS: 5, fromW: 90, toW: 600 }, { durationS: 600, fromW: 600 + i, toW: 620 + i }],
-      repeat: true,
-    })),
-  };
-}
 
 /**
  * GET /v1/runs/:id/projection at a fixed rate against a daemon sampling `gpus` fake GPUs every 100 ms with a run

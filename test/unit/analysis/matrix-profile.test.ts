@@ -7,6 +7,7 @@ import {
   matrixProfile,
   matrixProfileParallel,
 } from '../../../src/analysis/matrix-profile.js';
+import { randomWalk } from '../../../src/bench/matrix-profile.js';
 
 interface Fixture {
   name: string;
@@ -22,20 +23,6 @@ const fixtures: Fixture[] = readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
   .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Fixture);
 
-// Deterministic random walk (mulberry32 steps) so runs are repeatable.
-function randomWalk(n: number, seed: number): Float64Array {
-  let s = seed >>> 0;
-  const out = new Float64Array(n);
-  let v = 0;
-  for (let k = 0; k < n; k++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
-    v += ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-    out[k] = v;
-  }
-  return out;
-}
 
 function assertSame(a: { distances: Float64Array; indices: Int32Array }, b: typeof a): void {
   assert.deepEqual(Array.from(a.indices), Array.from(b.indices));
