@@ -113,7 +113,7 @@ export function createDaemon(opts: DaemonOptions): Daemon {
     () => queryComputeApps(cfg.nvidiaSmi, 10_000), (id) => sampling.pidsOf(id),
     (run, source) => {
       // Devices changed: epochs already closed get their energy again from the stored samples.
-      if (source === 'compute_apps') recorder.refinalize(run);
+      recorder.refinalize(run);
       emit(run, 'devices', { source });
     }, cfg.computeAppsPollMs, () => registry.presentIds());
   const recorder: Recorder = new Recorder(cfg, log.child({ mod: 'recorder' }), runs, epochs, samples, energy, {
