@@ -1,5 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { runCli, showJson, startCli, testHome, waitFor, type TestHome } from '../helpers/cli.js';
 
 describe('profiler run passes the command through untouched', () => {
@@ -57,6 +59,15 @@ describe('profiler run passes the command through untouched', () => {
       assert.match(out, new RegExp(`got ${sig}`));
     });
   }
+
+  it('does not wait for a process the command left behind holding its stdout (as a shell would not)', async () => {
+    const mark = path.join(h.home, 'left-behind-done');
+    const r = await runCli(['run', '--quiet', '--', 'sh', '-c', `(sleep 4; touch ${mark}; echo late) & echo hi`], { env: h.env });
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout.toString(), 'hi\n');
+    assert.equal(existsSync(mark), false, 'profiler run returned while the left-behind process still ran');
+    assert.equal((await showJson(h.env)).status, 'succeeded');
+  });
 
   it('reports a missing command with 127 and still records the run as failed', async () => {
     const r = await runCli(['run', '--', 'no-such-command-xyz'], { env: h.env });

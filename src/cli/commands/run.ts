@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
+import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { Config } from '../../config/schema.js';
 import { createEpochContext, createEpochDetector, type EpochDetector, type EpochEvent } from '../../epochs/index.js';
@@ -11,6 +12,8 @@ import { parseRunArgs } from '../run-args.js';
 import { formatSummary } from '../format.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** How long output may keep flowing after the command exited (from processes it left behind) before we finish. */
+const DRAIN_MS = 1000;
 
 /** Copies the child's bytes to ours unchanged, pausing the child when our side is slow (nothing is dropped). */
 function passThrough(from: Readable, to: Writable, onChunk: (s: string) => void): Promise<void> {
@@ -79,7 +82,12 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
     child.once('exit', (c, s) => resolve([c, s])),
   );
   const endedAt = Date.now();
-  await done;
+  // A process the command left behind may hold its stdout open (a server started in the background): without us the
+  // shell would return at once, so after a short drain we stop waiting for the pipes and finish.
+  const drained = await Promise.race([done.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), DRAIN_MS).unref())]);
+  if (!drained) {
+    for (const pipe of [child.stdout, child.stderr]) (pipe as unknown as Socket | null)?.unref();
+  }
   for (const d of detectors) onEvents(d.end());
   for (const s of FORWARDED) process.off(s, forward);
   const run = await link.finish({ exitCode: code, signal, endedAt });
