@@ -31,6 +31,8 @@ export interface Config {
   powercapRoot: string;
   daemonStartTimeoutMs: number;
   flushMs: number;
+  /** A run whose command is gone this long without being finished (its client died) is marked interrupted. */
+  orphanAfterMs: number;
   stabilization: StabilizationConfig;
   carbonIntensityGPerKWh: number;
   pue: number;
@@ -58,6 +60,7 @@ export const RULES: Record<string, Rule> = {
   powercapRoot: { kind: 'str' },
   daemonStartTimeoutMs: int(100, 120_000),
   flushMs: int(10, 5000),
+  orphanAfterMs: int(1000, 3_600_000),
   carbonIntensityGPerKWh: num(0, 5000),
   pue: num(1, 10),
   'stabilization.gridMs': int(10, 600_000),

@@ -23,7 +23,7 @@ import { EnergyService } from './energy-service.js';
 import { GpuRegistry, type InventoryReader } from './gpu-registry.js';
 import { Recorder } from './recorder.js';
 import { SamplingService, type GpuStreamFactory, type HostReaders, type TreeSampler } from './sampling.js';
-import { recoverRuns } from './recovery.js';
+import { lastDataAt, pidAlive, recoverRuns } from './recovery.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -108,6 +108,17 @@ export function createDaemon(opts: DaemonOptions): Daemon {
       let appeared = false;
       for (const s of batch) appeared = registry.noteIndex(s.uuid, s.index, s.powerLimitW) || appeared;
       if (appeared) attributor.deviceAppeared();
+    },
+    (runId) => {
+      // The client that wraps the command died (e.g. kill -9) and will never finish the run: end it where its data ends.
+      const run = runs.byId(runId);
+      // Checked with kill(0), not procfs: a misconfigured procRoot must not end live runs.
+      if (run?.status !== 'running' || pidAlive(run.client_pid)) return;
+      log.warn({ run: runId }, 'the run\'s command is gone and its client never finished it: marking it interrupted');
+      sampling.untrack(runId);
+      attributor.release(runId);
+      const ended = recorder.interrupt(run, lastDataAt(db, run), 'its command ended and its client never finished the run');
+      void analysis.request(ended.id);
     });
   const attributor: Attributor = new Attributor(runs, log.child({ mod: 'attribution' }),
     () => queryComputeApps(cfg.nvidiaSmi, 10_000), (id) => sampling.pidsOf(id),

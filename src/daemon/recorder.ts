@@ -171,11 +171,11 @@ export class Recorder {
   }
 
   /** A run whose daemon died: its command is gone, so it ends where its data ends. */
-  interrupt(run: RunRow, endedAt: number): RunRow {
+  interrupt(run: RunRow, endedAt: number, reason = 'the daemon stopped while the run was going on'): RunRow {
     const last = this.epochs.last(run.rid);
     if (last && last.ended_at === null) this.epochs.close(run.rid, last.epoch, Math.max(endedAt, last.started_at));
     this.runs.update(run.rid, { status: 'interrupted', ended_at: endedAt });
-    this.runs.addEvent(run.rid, 'interrupted', { reason: 'the daemon stopped while the run was going on' }, endedAt);
+    this.runs.addEvent(run.rid, 'interrupted', { reason }, endedAt);
     return this.seal(this.runs.byId(run.id) as RunRow, endedAt);
   }
 

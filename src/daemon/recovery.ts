@@ -21,7 +21,7 @@ export function pidAlive(pid: number | null): boolean {
 }
 
 /** The last time anything was recorded for a run (its process samples, epoch marks or GPU samples). */
-function lastDataAt(db: DB, run: RunRow): number {
+export function lastDataAt(db: DB, run: RunRow): number {
   const r = db
     .prepare(
       `SELECT max(coalesce((SELECT max(t) FROM proc_samples WHERE rid = @rid), 0),

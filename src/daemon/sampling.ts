@@ -28,7 +28,11 @@ interface Tracked {
   rid: number;
   sampler: TreeSampler | null;
   pids: number[];
+  /** Consecutive samples that found none of the run's processes alive. */
+  goneTicks: number;
 }
+
+
 
 /**
  * Runs the samplers while at least one run is active (the GPU stream lingers briefly after the last one), keeps one
@@ -55,6 +59,8 @@ export class SamplingService {
     private readonly host: HostReaders,
     private readonly onGpuGap: (g: { from: number; to: number; reason: string }) => void,
     private readonly onGpuSamples: (s: GpuSample[]) => void = () => {},
+    /** The run's command has been gone for a while and nobody finished the run: its client died. */
+    private readonly onOrphan: (runId: string) => void = () => {},
   ) {
     this.flushTimer = setInterval(() => this.safeFlush(), cfg.flushMs);
     this.flushTimer.unref();
@@ -85,7 +91,7 @@ export class SamplingService {
   }
 
   track(runId: string, rid: number, pid: number | null): void {
-    this.tracked.set(runId, { rid, sampler: null, pids: [] });
+    this.tracked.set(runId, { rid, sampler: null, pids: [], goneTicks: 0 });
     if (pid !== null) this.attach(runId, pid);
     if (this.linger) clearTimeout(this.linger);
     this.linger = null;
@@ -148,11 +154,13 @@ export class SamplingService {
     this.tickBusy = true;
     try {
       const t = Date.now();
-      for (const tr of this.tracked.values()) {
+      for (const [runId, tr] of this.tracked) {
         if (!tr.sampler) continue;
         try {
           const s = await tr.sampler.sample();
           tr.pids = s.pids;
+          tr.goneTicks = s.pids.length === 0 ? tr.goneTicks + 1 : 0;
+          if (tr.goneTicks === Math.ceil(this.cfg.orphanAfterMs / this.cfg.processSampleMs)) this.onOrphan(runId);
           if (s.pids.length > 0) this.store.addProc({ rid: tr.rid, t: s.t, rssBytes: s.rssBytes, cpuPct: s.cpuPct, nProcs: s.pids.length });
         } catch (err) {
           this.log.warn({ err }, 'process sample failed');

@@ -99,3 +99,28 @@ describe('the run survives what happens to the daemon and to nvidia-smi', () => 
     assert.match(r.stderr, /was not recorded/);
   });
 });
+
+describe('a run whose client died', () => {
+  let h: TestHome;
+  before(async () => {
+    h = await testHome();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(path.join(h.home, 'config.json'), JSON.stringify({ orphanAfterMs: 2000 }));
+  });
+  after(async () => h.cleanup());
+
+  it('is marked interrupted once its command is gone and nobody finished it', async () => {
+    const { child } = startCli(['run', '--', 'python3', DEMO, '--epochs', '3', '--epoch-seconds', '0.4'], { env: h.env });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => out.includes('Epoch 2/3'), 15_000, 'epoch 2');
+    child.kill('SIGKILL'); // the client, not the command: the command finishes on its own
+    const run = await waitFor(async () => {
+      const j = await showJson(h.env);
+      return j.status !== 'running' ? j : null;
+    }, 20_000, 'the orphaned run to be ended');
+    assert.equal(run.status, 'interrupted');
+    assert.ok(run.epochs.length >= 2);
+    assert.ok(run.energy.gpuJ > 0);
+  });
+});
