@@ -31,6 +31,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   if (cmd === 'run') return (await commands.run()).runCommand(config, rest);
+  // `profiler runs | head`: a reader that went away ends the listing quietly, as for any Unix tool (not for `run`,
+  // whose command must go on: it handles its own pipes).
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   if (cmd === 'import') return (await commands.import()).importCommand(config, rest);
   if (cmd === 'export') return (await commands.export()).exportCommand(config, rest);
   if (cmd === 'evaluate') return (await commands.evaluate()).evaluateCommand(config, rest);
