@@ -1,6 +1,5 @@
 import pino from 'pino';
 import type { Config } from '../../config/schema.js';
-import { createDaemon } from '../../daemon/create-daemon.js';
 import { acquireLock } from '../../daemon/lock.js';
 import { homeFiles } from '../../platform/paths.js';
 import { Client } from '../client.js';
@@ -15,6 +14,8 @@ async function runForeground(cfg: Config): Promise<number> {
   );
   let daemon;
   try {
+    // Loaded here: `daemon start|stop|status` must not pay for the daemon's web stack.
+    const { createDaemon } = await import('../../daemon/create-daemon.js');
     daemon = createDaemon({ config: cfg, logger });
     const addr = await daemon.listen();
     logger.info({ ...addr, home: cfg.home }, 'daemon listening');
