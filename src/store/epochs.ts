@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { DB } from './db.js';
 
 export interface EpochRow {
@@ -23,14 +24,22 @@ export interface EpochAggregate {
 }
 
 export class EpochStore {
+  private readonly stmts = new Map<string, Statement<unknown[]>>();
   constructor(private readonly db: DB) {}
 
+  /** A prepared statement, compiled once per SQL text (the API's hot routes run these at every request). */
+  private q(sql: string): Statement<unknown[]> {
+    let st = this.stmts.get(sql);
+    if (!st) this.stmts.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   list(rid: number): EpochRow[] {
-    return this.db.prepare('SELECT * FROM epochs WHERE rid = ? ORDER BY epoch').all(rid) as EpochRow[];
+    return this.q('SELECT * FROM epochs WHERE rid = ? ORDER BY epoch').all(rid) as EpochRow[];
   }
 
   last(rid: number): EpochRow | undefined {
-    return this.db.prepare('SELECT * FROM epochs WHERE rid = ? ORDER BY epoch DESC LIMIT 1').get(rid) as
+    return this.q('SELECT * FROM epochs WHERE rid = ? ORDER BY epoch DESC LIMIT 1').get(rid) as
       | EpochRow
       | undefined;
   }
@@ -44,11 +53,11 @@ export class EpochStore {
   }
 
   get(rid: number, epoch: number): EpochRow | undefined {
-    return this.db.prepare('SELECT * FROM epochs WHERE rid = ? AND epoch = ?').get(rid, epoch) as EpochRow | undefined;
+    return this.q('SELECT * FROM epochs WHERE rid = ? AND epoch = ?').get(rid, epoch) as EpochRow | undefined;
   }
 
   close(rid: number, epoch: number, endedAt: number): void {
-    this.db.prepare('UPDATE epochs SET ended_at = ? WHERE rid = ? AND epoch = ? AND ended_at IS NULL').run(endedAt, rid, epoch);
+    this.q('UPDATE epochs SET ended_at = ? WHERE rid = ? AND epoch = ? AND ended_at IS NULL').run(endedAt, rid, epoch);
   }
 
   setAggregate(rid: number, epoch: number, a: EpochAggregate): void {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { invalid, notFound } from '../errors.js';
+import type { Statement } from 'better-sqlite3';
 import type { DB } from './db.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'imported';
@@ -48,7 +49,15 @@ export function newRunId(now = Date.now()): string {
 }
 
 export class RunStore {
+  private readonly stmts = new Map<string, Statement<unknown[]>>();
   constructor(private readonly db: DB) {}
+
+  /** A prepared statement, compiled once per SQL text (the API's hot routes run these at every request). */
+  private q(sql: string): Statement<unknown[]> {
+    let st = this.stmts.get(sql);
+    if (!st) this.stmts.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
 
   create(r: {
     name: string | null;
@@ -72,20 +81,20 @@ export class RunStore {
   }
 
   byId(id: string): RunRow | undefined {
-    return this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    return this.q('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
   }
 
   /** RUN as the CLI takes it: an id, a unique id prefix, or `last`. */
   resolve(ref: string): RunRow {
     if (ref === 'last') {
-      const r = this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC, rid DESC LIMIT 1').get() as RunRow | undefined;
+      const r = this.q('SELECT * FROM runs ORDER BY started_at DESC, rid DESC LIMIT 1').get() as RunRow | undefined;
       if (!r) throw notFound('no runs recorded yet');
       return r;
     }
     if (!/^[0-9a-z]{1,40}$/.test(ref)) throw invalid(`not a run id: "${ref}"`);
     const exact = this.byId(ref);
     if (exact) return exact;
-    const rows = this.db.prepare("SELECT * FROM runs WHERE id LIKE ? || '%' LIMIT 2").all(ref) as RunRow[];
+    const rows = this.q("SELECT * FROM runs WHERE id LIKE ? || '%' LIMIT 2").all(ref) as RunRow[];
     if (rows.length === 0) throw notFound(`no run matches "${ref}"`);
     if (rows.length > 1) throw invalid(`"${ref}" matches several runs; give more of the id`);
     return rows[0] as RunRow;
@@ -103,7 +112,7 @@ export class RunStore {
     const keys = Object.keys(fields);
     if (keys.length === 0) return;
     const sql = `UPDATE runs SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE rid = @rid`;
-    this.db.prepare(sql).run({ ...fields, rid });
+    this.q(sql).run({ ...fields, rid });
   }
 
   devices(rid: number): DeviceRow[] {
@@ -116,15 +125,15 @@ export class RunStore {
 
   setDevices(rid: number, devIds: number[], source: string): void {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM run_devices WHERE rid = ?').run(rid);
-      const ins = this.db.prepare('INSERT OR IGNORE INTO run_devices (rid, dev) VALUES (?, ?)');
+      this.q('DELETE FROM run_devices WHERE rid = ?').run(rid);
+      const ins = this.q('INSERT OR IGNORE INTO run_devices (rid, dev) VALUES (?, ?)');
       for (const d of devIds) ins.run(rid, d);
-      this.db.prepare('UPDATE runs SET gpu_source = ? WHERE rid = ?').run(source, rid);
+      this.q('UPDATE runs SET gpu_source = ? WHERE rid = ?').run(source, rid);
     })();
   }
 
   markShared(rid: number, dev: number): void {
-    this.db.prepare('UPDATE run_devices SET shared = 1 WHERE rid = ? AND dev = ?').run(rid, dev);
+    this.q('UPDATE run_devices SET shared = 1 WHERE rid = ? AND dev = ?').run(rid, dev);
   }
 
   /** Mean power of each GPU over [from, to): the idle baseline taken just before a run starts. */
@@ -139,12 +148,12 @@ export class RunStore {
   }
 
   allDevices(): DeviceRow[] {
-    return this.db.prepare('SELECT * FROM devices ORDER BY idx, uuid').all() as DeviceRow[];
+    return this.q('SELECT * FROM devices ORDER BY idx, uuid').all() as DeviceRow[];
   }
 
   addEvent(rid: number | null, kind: string, data: object = {}, t = Date.now()): number {
     return Number(
-      this.db.prepare('INSERT INTO events (rid, t, kind, data) VALUES (?, ?, ?, ?)').run(rid, t, kind, JSON.stringify(data))
+      this.q('INSERT INTO events (rid, t, kind, data) VALUES (?, ?, ?, ?)').run(rid, t, kind, JSON.stringify(data))
         .lastInsertRowid,
     );
   }
