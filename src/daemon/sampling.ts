@@ -47,6 +47,7 @@ export class SamplingService {
   private flushTimer: NodeJS.Timeout | null = null;
   private linger: NodeJS.Timeout | null = null;
   private tickBusy = false;
+  private tickAgain = false;
   gpuHealth: SamplerHealth = { name: 'nvidia-smi', state: 'idle', lastSampleAt: null, restarts: 0, message: null };
   samplesReceived = 0;
 
@@ -109,7 +110,7 @@ export class SamplingService {
     if (!tr) return;
     tr.sampler = this.treeFactory(pid);
     tr.pids = [pid];
-    void this.processTick(); // the first reading at once, not one interval later
+    void this.processTick(true); // the first reading at once, not one interval later
   }
 
   untrack(runId: string): void {
@@ -148,9 +149,15 @@ export class SamplingService {
     this.gpuHealth = { ...this.gpuHealth, state: 'idle' };
   }
 
-  /** One process/host tick; a slow tick is skipped rather than stacked. */
-  private async processTick(): Promise<void> {
-    if (this.tickBusy) return;
+  /**
+   * One process/host tick; a slow periodic tick is skipped rather than stacked. An urgent one (a command just
+   * attached) asked for during a tick runs right after it, so its first reading is never lost.
+   */
+  private async processTick(urgent = false): Promise<void> {
+    if (this.tickBusy) {
+      if (urgent) this.tickAgain = true;
+      return;
+    }
     this.tickBusy = true;
     try {
       const t = Date.now();
@@ -175,6 +182,10 @@ export class SamplingService {
       });
     } finally {
       this.tickBusy = false;
+      if (this.tickAgain) {
+        this.tickAgain = false;
+        void this.processTick();
+      }
     }
   }
 
