@@ -13,7 +13,8 @@ function lcg(seed: number): () => number {
 
 /**
  * Like a real run, ×10 faster: idle, a noisy warm-up ramp to ~250 W over ~5 epochs, then a plateau with the dip that
- * validation makes at every epoch end (period 1 s, as the demo's epochs). FLUSS is blind to pure level steps (it
+ * validation makes at every epoch end (period 1 s, as the demo's epochs; shallow, so that epochs stretched by a busy
+ * machine still have the same mean power within the detector's 2 % rule). FLUSS is blind to pure level steps (it
  * compares z-normalized shapes), so the plateau's periodic shape is what marks the regime, as on real traces.
  */
 function profileSegments(settleS: number): FakeSegment[] {
@@ -29,9 +30,9 @@ function profileSegments(settleS: number): FakeSegment[] {
   for (let k = 0; k < 120; k++) {
     const a = 250 + (rnd() - 0.5) * 10;
     const b = 250 + (rnd() - 0.5) * 10;
-    segs.push({ durationS: 0.05, fromW: w, toW: a }, { durationS: 0.6, fromW: a, toW: b }, { durationS: 0.05, fromW: b, toW: 180 });
-    segs.push({ durationS: 0.3, fromW: 180, toW: 180 });
-    w = 180;
+    segs.push({ durationS: 0.05, fromW: w, toW: a }, { durationS: 0.6, fromW: a, toW: b }, { durationS: 0.05, fromW: b, toW: 225 });
+    segs.push({ durationS: 0.3, fromW: 225, toW: 225 });
+    w = 225;
   }
   return segs;
 }
