@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { greenAlgorithms, mlco2 } from '../analysis/estimators/index.js';
+import { packageRoot } from '../platform/paths.js';
 import type { DB } from '../store/db.js';
 import type { DeviceRow } from '../store/runs.js';
 
@@ -30,9 +33,36 @@ export class MeanCache {
   }
 }
 
+interface KnownGpu {
+  tdpW: number;
+  memGB: number;
+  cudaCores: number;
+}
+
+let known: [string, KnownGpu][] | null = null;
+
+/** config/gpus.json, longest key first (so "A10G" wins over "A10"). */
+function knownGpus(): [string, KnownGpu][] {
+  if (!known) {
+    const raw = JSON.parse(readFileSync(join(packageRoot(), 'config', 'gpus.json'), 'utf8')) as Record<string, unknown>;
+    known = Object.entries(raw)
+      .filter((e): e is [string, KnownGpu] => !e[0].startsWith('_'))
+      .sort((a, b) => b[0].length - a[0].length);
+  }
+  return known;
+}
+
+/** A device's TDP: its power limit, else its maximum limit, else the known board power of its model (config/gpus.json). */
+export function tdpOf(d: Pick<DeviceRow, 'power_limit_w' | 'max_power_limit_w' | 'name'>): number | null {
+  if (d.power_limit_w !== null) return d.power_limit_w;
+  if (d.max_power_limit_w !== null) return d.max_power_limit_w;
+  const name = (d.name ?? '').toLowerCase();
+  return knownGpus().find(([k]) => name.includes(k.toLowerCase()))?.[1].tdpW ?? null;
+}
+
 /**
  * The study's baselines over a run's span: MLCO2 = TDP × t, Green Algorithms = (TDP × mean GPU usage +
- * 0.3725 W/GB × mean RAM GB of the process tree) × t. TDP is each device's power limit (null where a device has none).
+ * 0.3725 W/GB × mean RAM GB of the process tree) × t, TDP per device by tdpOf (null where none is known).
  */
 export function computeBaselines(
   db: DB,
@@ -47,7 +77,7 @@ export function computeBaselines(
   let tdp = 0;
   let usedTdp = 0;
   for (const d of devices) {
-    const limit = d.power_limit_w ?? d.max_power_limit_w;
+    const limit = tdpOf(d);
     if (limit === null) return { mlco2J: null, greenAlgorithmsJ: null };
     tdp += limit;
     usedTdp += limit * ((cache.mean(db, 'util', d.id, from, to) ?? 0) / 100);

@@ -37,3 +37,15 @@ describe('baselines (MLCO2, Green Algorithms)', () => {
     db.close();
   });
 });
+
+describe('TDP of a device', () => {
+  it('is its power limit, else its max limit, else the known board power of its model', async () => {
+    const { tdpOf } = await import('../../../src/report/baselines.js');
+    assert.equal(tdpOf({ power_limit_w: 280, max_power_limit_w: 350, name: 'NVIDIA GeForce RTX 3090' }), 280);
+    assert.equal(tdpOf({ power_limit_w: null, max_power_limit_w: 350, name: 'x' }), 350);
+    assert.equal(tdpOf({ power_limit_w: null, max_power_limit_w: null, name: 'NVIDIA GeForce RTX 3090' }), 350);
+    assert.equal(tdpOf({ power_limit_w: null, max_power_limit_w: null, name: 'NVIDIA A10G' }), 300, 'A10G, not A10');
+    assert.equal(tdpOf({ power_limit_w: null, max_power_limit_w: null, name: 'NVIDIA H100 80GB HBM3' }), 700);
+    assert.equal(tdpOf({ power_limit_w: null, max_power_limit_w: null, name: 'Unknown Accelerator' }), null);
+  });
+});
