@@ -25,3 +25,16 @@ export function openDatabase(path: string, opts: { readonly?: boolean } = {}): D
   }
   return db;
 }
+
+/**
+ * Prepared statements compiled once per SQL text: the API's hot routes run the same few queries at every request,
+ * and preparing one costs more than running it.
+ */
+export function statementCache(db: DB): (sql: string) => Database.Statement<unknown[]> {
+  const stmts = new Map<string, Database.Statement<unknown[]>>();
+  return (sql) => {
+    let st = stmts.get(sql);
+    if (!st) stmts.set(sql, (st = db.prepare(sql)));
+    return st;
+  };
+}

@@ -1,5 +1,4 @@
-import type { Statement } from 'better-sqlite3';
-import type { DB } from './db.js';
+import { statementCache, type DB } from './db.js';
 
 export interface EpochRow {
   rid: number;
@@ -24,14 +23,9 @@ export interface EpochAggregate {
 }
 
 export class EpochStore {
-  private readonly stmts = new Map<string, Statement<unknown[]>>();
-  constructor(private readonly db: DB) {}
-
-  /** A prepared statement, compiled once per SQL text (the API's hot routes run these at every request). */
-  private q(sql: string): Statement<unknown[]> {
-    let st = this.stmts.get(sql);
-    if (!st) this.stmts.set(sql, (st = this.db.prepare(sql)));
-    return st;
+  private readonly q;
+  constructor(db: DB) {
+    this.q = statementCache(db);
   }
 
   list(rid: number): EpochRow[] {
@@ -46,8 +40,8 @@ export class EpochStore {
 
   open(rid: number, startedAt: number, printed: number | null, source: string | null): EpochRow {
     const next = ((this.last(rid)?.epoch ?? 0) as number) + 1;
-    this.db
-      .prepare('INSERT INTO epochs (rid, epoch, printed, source, started_at) VALUES (?, ?, ?, ?, ?)')
+    this
+      .q('INSERT INTO epochs (rid, epoch, printed, source, started_at) VALUES (?, ?, ?, ?, ?)')
       .run(rid, next, printed, source, startedAt);
     return this.get(rid, next) as EpochRow;
   }
@@ -61,8 +55,8 @@ export class EpochStore {
   }
 
   setAggregate(rid: number, epoch: number, a: EpochAggregate): void {
-    this.db
-      .prepare('UPDATE epochs SET energy_j = ?, gpu_j = ?, ram_j = ?, cpu_j = ?, avg_power_w = ? WHERE rid = ? AND epoch = ?')
+    this
+      .q('UPDATE epochs SET energy_j = ?, gpu_j = ?, ram_j = ?, cpu_j = ?, avg_power_w = ? WHERE rid = ? AND epoch = ?')
       .run(a.energyJ, a.gpuJ, a.ramJ, a.cpuJ, a.avgPowerW, rid, epoch);
   }
 }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { invalid, notFound } from '../errors.js';
-import type { Statement } from 'better-sqlite3';
-import type { DB } from './db.js';
+import { statementCache, type DB } from './db.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'imported';
 
@@ -49,14 +48,9 @@ export function newRunId(now = Date.now()): string {
 }
 
 export class RunStore {
-  private readonly stmts = new Map<string, Statement<unknown[]>>();
-  constructor(private readonly db: DB) {}
-
-  /** A prepared statement, compiled once per SQL text (the API's hot routes run these at every request). */
-  private q(sql: string): Statement<unknown[]> {
-    let st = this.stmts.get(sql);
-    if (!st) this.stmts.set(sql, (st = this.db.prepare(sql)));
-    return st;
+  private readonly q;
+  constructor(private readonly db: DB) {
+    this.q = statementCache(db);
   }
 
   create(r: {
@@ -70,8 +64,8 @@ export class RunStore {
     meta: Record<string, string>;
     status?: RunStatus;
   }, id = newRunId(r.startedAt)): RunRow {
-    this.db
-      .prepare(
+    this
+      .q(
         `INSERT INTO runs (id, name, command, cwd, status, started_at, expected_epochs, client_pid, sample_ms, meta)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -103,8 +97,8 @@ export class RunStore {
   list(opts: { limit?: number; status?: RunStatus } = {}): RunRow[] {
     const where = opts.status ? 'WHERE status = ?' : '';
     const args: unknown[] = opts.status ? [opts.status] : [];
-    return this.db
-      .prepare(`SELECT * FROM runs ${where} ORDER BY started_at DESC, rid DESC LIMIT ?`)
+    return this
+      .q(`SELECT * FROM runs ${where} ORDER BY started_at DESC, rid DESC LIMIT ?`)
       .all(...args, opts.limit ?? -1) as RunRow[];
   }
 
@@ -116,8 +110,8 @@ export class RunStore {
   }
 
   devices(rid: number): DeviceRow[] {
-    return this.db
-      .prepare(
+    return this
+      .q(
         `SELECT d.*, rd.shared FROM run_devices rd JOIN devices d ON d.id = rd.dev WHERE rd.rid = ? ORDER BY d.idx, d.uuid`,
       )
       .all(rid) as DeviceRow[];
@@ -138,8 +132,8 @@ export class RunStore {
 
   /** Mean power of each GPU over [from, to): the idle baseline taken just before a run starts. */
   idleBaseline(from: number, to: number): Record<string, number> {
-    const rows = this.db
-      .prepare(
+    const rows = this
+      .q(
         `SELECT d.uuid AS uuid, avg(g.power_cw) / 100.0 AS w FROM gpu_samples g JOIN devices d ON d.id = g.dev
          WHERE g.t >= ? AND g.t < ? AND g.power_cw IS NOT NULL GROUP BY d.uuid`,
       )
@@ -159,8 +153,8 @@ export class RunStore {
   }
 
   events(rid: number, kind?: string): { id: number; t: number; kind: string; data: Record<string, unknown> }[] {
-    const rows = this.db
-      .prepare(`SELECT id, t, kind, data FROM events WHERE rid = ? ${kind ? 'AND kind = ?' : ''} ORDER BY id`)
+    const rows = this
+      .q(`SELECT id, t, kind, data FROM events WHERE rid = ? ${kind ? 'AND kind = ?' : ''} ORDER BY id`)
       .all(...(kind ? [rid, kind] : [rid])) as { id: number; t: number; kind: string; data: string }[];
     return rows.map((r) => ({ ...r, data: JSON.parse(r.data) as Record<string, unknown> }));
   }
