@@ -1,5 +1,4 @@
-import type { SampleStore } from '../store/samples.js';
-import { Integrator, type Gap } from './energy.js';
+import type { Gap } from './energy.js';
 
 export interface EnergyParts {
   cuts: number[];
@@ -19,7 +18,7 @@ export interface EnergyOptions {
 }
 
 /** CPU joules per cut interval from cumulative counter readings; a drop means the counter restarted. */
-function cpuParts(readings: { t: number; j: number }[], cuts: number[]): number[] | null {
+export function cpuParts(readings: { t: number; j: number }[], cuts: number[]): number[] | null {
   if (readings.length < 2) return null;
   const t = new Float64Array(readings.length);
   const c = new Float64Array(readings.length);
@@ -45,40 +44,6 @@ function cpuParts(readings: { t: number; j: number }[], cuts: number[]): number[
     return (c[lo] as number) + f * ((c[hi] as number) - (c[lo] as number));
   };
   return cuts.slice(1).map((b, i) => at(b) - at(cuts[i] as number));
-}
-
-/**
- * Energy of a run's devices and process tree between consecutive cut times, from the stored raw samples. Parts sum
- * exactly to the whole span, so per-epoch figures and the run total always agree.
- */
-export function energyParts(
-  samples: SampleStore,
-  run: { rid: number },
-  devices: { id: number; uuid: string }[],
-  cuts: number[],
-  opts: EnergyOptions,
-): EnergyParts {
-  const n = Math.max(cuts.length - 1, 0);
-  const from = cuts[0] ?? 0;
-  const to = cuts[n] ?? 0;
-  const gpu = new Array<number>(n).fill(0);
-  const gaps: EnergyParts['gaps'] = [];
-  let covered = 0;
-  for (const d of devices) {
-    const it = new Integrator(cuts, opts.gpuMaxGapMs);
-    samples.eachGpuPower(d.id, from, to, (t, w) => it.push(t, w));
-    const r = it.finish();
-    r.parts.forEach((v, i) => (gpu[i] = (gpu[i] as number) + v));
-    covered += r.coveredMs.reduce((a, b) => a + b, 0);
-    for (const g of r.gaps) gaps.push({ ...g, device: d.uuid });
-  }
-  const ramIt = new Integrator(cuts, opts.procMaxGapMs);
-  samples.eachRamPower(run.rid, from, to, opts.ramWattsPerGB, (t, w) => ramIt.push(t, w));
-  const ram = ramIt.finish().parts;
-  const cpu = cpuParts(samples.cpuEnergy(from - opts.procMaxGapMs, to + opts.procMaxGapMs), cuts);
-  const span = to - from;
-  const gpuCoverage = devices.length === 0 || span <= 0 ? 1 : covered / (span * devices.length);
-  return { cuts, gpu, ram, cpu, gaps, gpuCoverage };
 }
 
 /** Sums parts whose interval lies inside [a, b]. */

@@ -3,8 +3,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { ProfilerError } from '../errors.js';
-import type { Daemon } from '../daemon/create-daemon.js';
-import { MetricsCollector } from './metrics.js';
+import type { ApiDeps } from './deps.js';
 import { analysisRoutes } from './routes/analysis.js';
 import { liveRoutes } from './routes/live.js';
 import { runRoutes } from './routes/runs.js';
@@ -16,15 +15,14 @@ export const BODY_LIMIT = 64 * 1024;
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 export interface ApiOptions {
-  daemon: Daemon;
+  deps: ApiDeps;
   hub: SseHub;
-  metrics: MetricsCollector;
 }
 
 /** The whole HTTP API as one fastify plugin: every route with its TypeBox schemas. */
 export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
-  await app.register(runRoutes, { daemon: opts.daemon });
-  await app.register(analysisRoutes, { daemon: opts.daemon });
+  await app.register(runRoutes, { deps: opts.deps });
+  await app.register(analysisRoutes, { deps: opts.deps });
   await app.register(liveRoutes, opts);
 };
 
@@ -41,7 +39,7 @@ function bearerAuth(app: FastifyInstance, token: string): void {
 }
 
 /** The HTTP API as one fastify app: errors as {"error": {code, message}}, bearer auth when a token is set, /docs. */
-export function buildApp(daemon: Daemon, opts: { logger: Logger; token: string | null; sse?: HubOptions }): FastifyInstance {
+export function buildApp(deps: ApiDeps, opts: { logger: Logger; token: string | null; sse?: HubOptions }): FastifyInstance {
   const app = Fastify({ loggerInstance: opts.logger as unknown as FastifyBaseLogger, bodyLimit: BODY_LIMIT,
     logController: new LogController({ disableRequestLogging: true }) });
   app.setValidatorCompiler(typeboxValidatorCompiler);
@@ -63,12 +61,8 @@ export function buildApp(daemon: Daemon, opts: { logger: Logger; token: string |
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: { code: 'PROF_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` } });
   });
-  const hub = new SseHub(daemon, opts.sse);
-  const metrics = new MetricsCollector(daemon, hub);
-  app.addHook('onClose', async () => {
-    hub.close();
-    metrics.close();
-  });
+  const hub = new SseHub(deps, opts.sse);
+  app.addHook('onClose', async () => hub.close());
   void app.register(swagger, {
     openapi: {
       info: { title: 'train-profiler daemon', version: '1', description: 'Runs, epochs, samples, projections, live events and metrics.' },
@@ -76,7 +70,7 @@ export function buildApp(daemon: Daemon, opts: { logger: Logger; token: string |
       security: opts.token ? [{ bearer: [] }] : [],
     },
   });
-  void app.register(apiPlugin, { daemon, hub, metrics });
+  void app.register(apiPlugin, { deps, hub });
   // The spec itself at /docs (and /docs/json); a UI package would pull dependencies that require Node 22.
   for (const url of ['/docs', '/docs/json']) {
     app.get(url, { schema: { hide: true } }, async () => app.swagger());

@@ -1,11 +1,15 @@
+import type { Clock, Scheduler, TimerHandle } from '../platform/clock.js';
+import type { RunEvent } from '../runs/lifecycle.js';
 import type { GpuSample } from '../samplers/types.js';
 import type { RunRow } from '../store/runs.js';
+import type { ApiEvents, ApiQueries } from './deps.js';
 
 /** What the hub needs of the daemon (narrow, so unit tests can hand it fakes). */
 export interface HubSource {
-  listeners: Set<(run: RunRow, kind: string, data: object) => void>;
-  gpuListeners: Set<(samples: GpuSample[]) => void>;
-  runs: { list(o: { status: 'running' }): RunRow[]; devices(rid: number): { uuid: string; idx: number | null }[] };
+  events: ApiEvents;
+  queries: Pick<ApiQueries, 'running' | 'runDevices'>;
+  clock: Clock;
+  scheduler: Scheduler;
 }
 
 /** The part of an HTTP response the hub writes to. */
@@ -44,7 +48,6 @@ interface Bucket {
   max: number;
 }
 
-const RUN_EVENTS = new Set(['epoch', 'status', 'stabilization', 'projection', 'devices']);
 const MAX_RUNS = 256;
 
 /**
@@ -54,22 +57,20 @@ const MAX_RUNS = 256;
 export class SseHub {
   /** Events dropped because a client was not reading, since the daemon started. */
   dropped = 0;
-  private nextId = Date.now() * 1000; // ids keep increasing across daemon restarts
+  private nextId: number;
   private readonly states = new Map<string, RunState>();
   private readonly buckets = new Map<string, Bucket>();
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: TimerHandle;
+  private readonly unsubscribe: (() => void)[];
   private readonly ringSize: number;
   private readonly maxBuffer: number;
-  private readonly onRun = (run: RunRow, kind: string, data: object): void => this.runEvent(run, kind, data);
-  private readonly onGpu = (batch: GpuSample[]): void => this.gpuBatch(batch);
 
   constructor(private readonly src: HubSource, opts: HubOptions = {}) {
     this.ringSize = opts.ringSize ?? 2048;
     this.maxBuffer = opts.clientBufferBytes ?? 64 * 1024;
-    src.listeners.add(this.onRun);
-    src.gpuListeners.add(this.onGpu);
-    this.timer = setInterval(() => this.heartbeat(), opts.heartbeatMs ?? 15_000);
-    this.timer.unref();
+    this.nextId = src.clock.now() * 1000; // ids keep increasing across daemon restarts
+    this.unsubscribe = [src.events.onRun((run, e) => this.runEvent(run, e)), src.events.onGpu((b) => this.gpuBatch(b))];
+    this.timer = src.scheduler.setInterval(() => this.heartbeat(), opts.heartbeatMs ?? 15_000);
   }
 
   get clients(): number {
@@ -91,7 +92,7 @@ export class SseHub {
     }
     if (run.status !== 'running' || st.ended) {
       const final = st.ring.findLast((e) => e.kind === 'status');
-      if (!final) this.send(client, this.format(this.nextId++, 'status', { runId: run.id, status: run.status, energy: run.energy ? JSON.parse(run.energy) : null }));
+      if (!final) this.send(client, this.format(this.nextId++, 'status', { runId: run.id, status: run.status, energy: run.energy }));
       else if (lastEventId === null) this.send(client, final.text);
       sink.end();
       return () => {};
@@ -101,9 +102,8 @@ export class SseHub {
   }
 
   close(): void {
-    clearInterval(this.timer);
-    this.src.listeners.delete(this.onRun);
-    this.src.gpuListeners.delete(this.onGpu);
+    this.src.scheduler.clear(this.timer);
+    for (const u of this.unsubscribe) u();
     for (const st of this.states.values()) {
       for (const c of st.clients) c.sink.end();
       st.clients.clear();
@@ -150,8 +150,7 @@ export class SseHub {
     c.sink.write(text);
   }
 
-  private runEvent(run: RunRow, kind: string, data: object): void {
-    if (!RUN_EVENTS.has(kind)) return;
+  private runEvent(run: RunRow, { kind, data }: RunEvent): void {
     const st = this.state(run.id);
     // The final status is the run's last event (epochs finalized later were already sealed into it).
     if (st.ended && kind !== 'status') return;
@@ -164,7 +163,7 @@ export class SseHub {
     }
   }
 
-  private gpuBatch(batch: GpuSample[]): void {
+  private gpuBatch(batch: readonly GpuSample[]): void {
     const done: (Bucket & { uuid: string })[] = [];
     for (const s of batch) {
       if (s.powerW === null) continue;
@@ -184,11 +183,11 @@ export class SseHub {
 
   /** Completed seconds go to every running run that uses the device. */
   private dispatch(done: (Bucket & { uuid: string })[]): void {
-    const now = Date.now();
-    for (const run of this.src.runs.list({ status: 'running' })) {
+    const now = this.src.clock.now();
+    for (const run of this.src.queries.running()) {
       const st = this.state(run.id);
       if (st.devices === null || now - st.devicesAt > 5000) {
-        st.devices = new Map(this.src.runs.devices(run.rid).map((d) => [d.uuid, d.idx]));
+        st.devices = new Map(this.src.queries.runDevices(run).map((d) => [d.uuid, d.idx]));
         st.devicesAt = now;
       }
       for (const b of done) {

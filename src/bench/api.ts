@@ -77,9 +77,11 @@ export async function benchProjection(opts: { rps: number; seconds: number; gpus
     const row = daemon.runs.byId(run.id);
     if (!row) throw new Error(`bench run not created: ${created.body}`);
     // A projection like the analysis writes, so the answer has its real size.
-    daemon.runs.update(row.rid, { analysis: JSON.stringify({
-      projection: { powerBasedJ: 1.234e7, epochEnergyBasedJ: 1.229e7, windowEpochs: 5, stableFromEpoch: 11, provisional: true },
-    }) });
+    daemon.runs.update(row.rid, { analysis: {
+      stabilization: null,
+      projection: { powerBasedJ: 1.234e7, epochEnergyBasedJ: 1.229e7, windowEpochs: 5, stableFromEpoch: 11, provisional: true,
+        powerBased: null, epochEnergyBased: null },
+    } });
     const deadline = Date.now() + 10_000;
     while (daemon.sampling.samplesReceived < opts.gpus * 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const url = `http://127.0.0.1:${port}/v1/runs/${run.id}/projection`;

@@ -8,7 +8,7 @@ import { formatLocal } from '../import/timestamps.js';
 import { importRun } from '../import/importer.js';
 import { spawnProcess } from '../platform/exec.js';
 import { homeFiles } from '../platform/paths.js';
-import { openDatabase } from '../store/db.js';
+import { openRunSet } from '../runs/open.js';
 
 export interface ImportBench {
   /** Log megabytes (10^6 bytes) imported per second, import only (not node start-up). */
@@ -54,11 +54,11 @@ function peakRssMB(): number {
 /** Child side: imports one log into a fresh home and prints rows, seconds and peak RSS as JSON. */
 async function child(log: string, home: string): Promise<void> {
   const cfg = loadConfig({ env: { ...process.env, PROFILER_HOME: home } });
-  const db = openDatabase(homeFiles(home).db);
+  const set = openRunSet(cfg);
   const start = process.hrtime.bigint();
-  const r = await importRun(db, cfg, { gpuCsv: [log] });
+  const r = await importRun(set, { gpuCsv: [log] });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  db.close();
+  set.close();
   process.stdout.write(JSON.stringify({ rows: r.gpuRows, seconds, peakRssMB: peakRssMB() }) + '\n');
 }
 

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { spawnProcess } from '../platform/exec.js';
-import { DAEMON_NODE_FLAGS } from '../cli/daemon-control.js';
+import { DAEMON_NODE_FLAGS } from '../platform/daemon-flags.js';
 import { packageRoot } from '../platform/paths.js';
 
 /** A target a figure is held to: at most (`<=`) or at least (`>=`) `value`, in the figure's unit. */

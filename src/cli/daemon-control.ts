@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.js';
 import { spawnProcess } from '../platform/exec.js';
 import { homeFiles } from '../platform/paths.js';
-import { pidAlive } from '../daemon/recovery.js';
+import { pidAlive } from '../platform/process.js';
 import { Client } from './client.js';
 
 /**

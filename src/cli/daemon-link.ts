@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import type { RunJson } from '../report/run-json.js';
+import type { RunJson } from '../runs/report.js';
 import { ApiError, type Client } from './client.js';
 import { ensureDaemon } from './daemon-control.js';
 

@@ -1,5 +1,5 @@
 import { J_PER_KWH } from '../analysis/energy.js';
-import type { RunJson } from '../report/run-json.js';
+import type { RunJson } from '../runs/report.js';
 
 export function fmtJ(j: number | null | undefined): string {
   if (j === null || j === undefined || !Number.isFinite(j)) return '—';

@@ -27,7 +27,7 @@ function matchOne(item: string, devices: DeviceRow[]): DeviceRow | undefined {
   if (/^\d+$/.test(item)) return devices.find((d) => d.idx === Number(item));
   const lower = item.toLowerCase();
   if (lower.startsWith('mig-')) {
-    return devices.find((d) => (JSON.parse(d.mig_uuids) as string[]).some((m) => m.toLowerCase().startsWith(lower)));
+    return devices.find((d) => d.mig_uuids.some((m) => m.toLowerCase().startsWith(lower)));
   }
   const prefix = lower.startsWith('gpu-') ? lower : `gpu-${lower}`;
   const hits = devices.filter((d) => d.uuid.toLowerCase().startsWith(prefix));

@@ -8,27 +8,30 @@ import { createGpuStream, queryComputeApps } from '../samplers/nvidia-smi.js';
 import { readGpuInventory } from '../samplers/gpu-inventory.js';
 import { createProcessTreeSampler } from '../samplers/process-tree.js';
 import { createRaplReader } from '../samplers/rapl.js';
-import { openDatabase, type DB } from '../store/db.js';
-import { EpochStore } from '../store/epochs.js';
-import { RunStore, type RunRow } from '../store/runs.js';
-import { SampleStore } from '../store/samples.js';
-import { homeFiles } from '../platform/paths.js';
-import { runJson, stabilizationJson, type RunJson } from '../report/run-json.js';
-import { MeanCache } from '../report/baselines.js';
-import { Attributor } from './attributor.js';
-import { AnalysisService } from './analysis-service.js';
+import { systemClock, systemScheduler, type Clock, type Scheduler } from '../platform/clock.js';
+import { pidAlive } from '../platform/process.js';
+import { AnalysisService } from '../runs/analysis.js';
+import type { RunEvent, RunListener } from '../runs/lifecycle.js';
+import { MeteredEnergy } from '../runs/metered.js';
+import { openRunSet, type RunSet } from '../runs/open.js';
+import type { DB } from '../store/db.js';
+import type { EpochStore } from '../store/epochs.js';
+import type { RunRow, RunStore } from '../store/runs.js';
+import type { EnergyService } from '../runs/energy.js';
 import { detectStabilizationInWorker } from '../analysis/stabilization-worker.js';
 import type { Stabilization, StabilizationInput } from '../analysis/stabilization.js';
-import { EnergyService } from './energy-service.js';
+import { apiDepsOf } from './api-deps.js';
+import { Attributor } from './attributor.js';
 import { GpuRegistry, type InventoryReader } from './gpu-registry.js';
 import { Recorder } from './recorder.js';
 import { SamplingService, type GpuStreamFactory, type HostReaders, type TreeSampler } from './sampling.js';
-import { lastDataAt, pidAlive, recoverRuns } from './recovery.js';
+import { lastDataAt, recoverRuns } from './recovery.js';
 
 export interface DaemonOptions {
   config: Config;
   logger: Logger;
-  now?: () => number;
+  clock?: Clock;
+  scheduler?: Scheduler;
   /** Swappable parts, for tests. */
   gpuStream?: GpuStreamFactory;
   inventory?: InventoryReader;
@@ -37,29 +40,19 @@ export interface DaemonOptions {
   detect?: (input: StabilizationInput) => Promise<Stabilization | null>;
 }
 
+/** The running daemon: its run set, its runtime parts (for tests and benchmarks) and its HTTP app. */
 export interface Daemon {
   config: Config;
-  log: Logger;
+  set: RunSet;
   db: DB;
   runs: RunStore;
   epochs: EpochStore;
-  samples: SampleStore;
   energy: EnergyService;
   recorder: Recorder;
   sampling: SamplingService;
-  registry: GpuRegistry;
-  now: () => number;
-  report(row: RunRow, o: { epochs: boolean }): RunJson;
-  /** Run events (epoch, devices, status, stabilization, projection) as they happen. */
-  listeners: Set<(run: RunRow, kind: string, data: object) => void>;
-  /** Every batch of GPU samples as it arrives from nvidia-smi (before it is stored). */
-  gpuListeners: Set<(samples: GpuSample[]) => void>;
-  /** The cached analysis of a run (one indexed row read): what /projection and /stabilization serve. */
-  analysisOf(run: RunRow): { stabilization: unknown; projection: unknown };
-  analysis: AnalysisService;
-  devices(): object[];
-  health(): Record<string, unknown>;
   app: FastifyInstance;
+  /** Resolves once the GPU inventory has been read. */
+  ready: Promise<void>;
   listen(): Promise<{ host: string; port: number }>;
   close(): Promise<void>;
 }
@@ -68,14 +61,12 @@ export interface Daemon {
 export function createDaemon(opts: DaemonOptions): Daemon {
   const cfg = opts.config;
   const log = opts.logger;
-  const now = opts.now ?? Date.now;
-  const db: DB = openDatabase(homeFiles(cfg.home).db);
-  const runs = new RunStore(db);
-  const epochs = new EpochStore(db);
-  const samples = new SampleStore(db);
-  const energy = new EnergyService(cfg, runs, epochs, samples);
-  const registry = new GpuRegistry(db, samples, log.child({ mod: 'inventory' }),
-    opts.inventory ?? (() => readGpuInventory({ command: cfg.nvidiaSmi, timeoutMs: cfg.inventoryTimeoutMs })));
+  const clock = opts.clock ?? systemClock;
+  const scheduler = opts.scheduler ?? systemScheduler();
+  const set = openRunSet(cfg, { clock });
+  const { runs, samples } = set;
+  const registry = new GpuRegistry(set.devices, samples, log.child({ mod: 'inventory' }),
+    opts.inventory ?? (() => readGpuInventory({ command: cfg.nvidiaSmi, timeoutMs: cfg.inventoryTimeoutMs })), clock);
   const rapl = createRaplReader({ powercapRoot: cfg.powercapRoot });
   if (!rapl.available) log.info({ reason: rapl.reason }, 'CPU energy (RAPL) not measured');
   const host: HostReaders = opts.host ?? {
@@ -91,19 +82,23 @@ export function createDaemon(opts: DaemonOptions): Daemon {
     opts.treeSampler ??
     ((pid: number) => createProcessTreeSampler({ rootPid: pid, procRoot: cfg.procRoot, historyMaxAgeMs: 4 * cfg.processSampleMs + 5000,
       rescanEvery: 5 }));
-  const listeners = new Set<(run: RunRow, kind: string, data: object) => void>();
-  const gpuListeners = new Set<(samples: GpuSample[]) => void>();
-  const emit = (run: RunRow, kind: string, data: object): void => {
-    for (const l of listeners) l(run, kind, data);
-    if (kind === 'epoch' && (data as { event?: string }).event === 'finalized') void analysis.request(run.id);
+  const runListeners = new Set<RunListener>();
+  const gpuListeners = new Set<(samples: readonly GpuSample[]) => void>();
+  const metered = new MeteredEnergy(set);
+  const emit = (run: RunRow, e: RunEvent): void => {
+    // The run's devices changed or it ended: its metered energy so far is recomputed on the next scrape.
+    if (e.kind === 'devices' || e.kind === 'status') metered.forget(run.id);
+    for (const l of runListeners) l(run, e);
+    if (e.kind === 'epoch' && e.data.event === 'finalized') void analysis.request(run.id);
   };
-  const analysis: AnalysisService = new AnalysisService(cfg, db, runs, epochs, log.child({ mod: 'analysis' }), emit,
-    opts.detect ?? detectStabilizationInWorker);
+  const analysis: AnalysisService = new AnalysisService(cfg, set, log.child({ mod: 'analysis' }), emit,
+    opts.detect ?? detectStabilizationInWorker, clock);
   const sampling: SamplingService = new SamplingService(cfg, log.child({ mod: 'sampling' }), samples, gpuFactory, treeFactory, host,
     (g) => {
       for (const r of runs.list({ status: 'running' })) runs.addEvent(r.rid, 'gpu_gap', g, g.from);
     },
     (batch) => {
+      metered.addStream(batch);
       for (const l of gpuListeners) l(batch);
       let appeared = false;
       for (const s of batch) appeared = registry.noteIndex(s.uuid, s.index, s.powerLimitW) || appeared;
@@ -117,7 +112,7 @@ export function createDaemon(opts: DaemonOptions): Daemon {
       log.warn({ run: runId }, 'the run\'s command is gone and its client never finished it: marking it interrupted');
       sampling.untrack(runId);
       attributor.release(runId);
-      const ended = recorder.interrupt(run, lastDataAt(db, run), 'its command ended and its client never finished the run');
+      const ended = recorder.interrupt(run, lastDataAt(set, run), 'its command ended and its client never finished the run');
       void analysis.request(ended.id);
     });
   const attributor: Attributor = new Attributor(runs, log.child({ mod: 'attribution' }),
@@ -125,9 +120,9 @@ export function createDaemon(opts: DaemonOptions): Daemon {
     (run, source) => {
       // Devices changed: epochs already closed get their energy again from the stored samples.
       recorder.refinalize(run);
-      emit(run, 'devices', { source });
+      emit(run, { kind: 'devices', data: { source } });
     }, cfg.computeAppsPollMs, () => registry.presentIds());
-  const recorder: Recorder = new Recorder(cfg, log.child({ mod: 'recorder' }), runs, epochs, samples, energy, {
+  const recorder: Recorder = new Recorder(cfg, log.child({ mod: 'recorder' }), runs, set.epochs, samples, set.energy, {
     onRunStarted(run, req) {
       sampling.track(run.id, run.rid, req.pid);
       void registry.ready.then(() => {
@@ -135,9 +130,7 @@ export function createDaemon(opts: DaemonOptions): Daemon {
         if (fresh?.status === 'running') attributor.assign(fresh, req);
       });
     },
-    onAttach(run, pid) {
-      sampling.attach(run.id, pid);
-    },
+    onAttach: (run, pid) => sampling.attach(run.id, pid),
     onRunEnded(run) {
       sampling.untrack(run.id);
       attributor.release(run.id);
@@ -148,38 +141,28 @@ export function createDaemon(opts: DaemonOptions): Daemon {
     },
     emit,
     afterSeal: (run) => analysis.request(run.id),
-  }, now);
-  const means = new MeanCache();
-  const report = (row: RunRow, o: { epochs: boolean }): RunJson => runJson({ db, runs, epochs, energy, now, means }, row, o);
-  const startedAt = now();
-  const daemon: Daemon = {
-    config: cfg, log, db, runs, epochs, samples, energy, recorder, sampling, registry, now, report, listeners, gpuListeners,
-    analysis,
-    analysisOf(run) {
-      const a = run.analysis ? (JSON.parse(run.analysis) as Record<string, unknown>) : {};
-      return { stabilization: stabilizationJson(a.stabilization as Stabilization | null | undefined), projection: a.projection ?? null };
-    },
-    devices: () => runs.allDevices().map((d) => ({ uuid: d.uuid, index: d.idx, name: d.name, powerLimitW: d.power_limit_w,
-      memTotalMiB: d.mem_total_mib, driverVersion: d.driver_version, cudaVersion: d.cuda_version })),
-    health: () => ({ ok: true, pid: process.pid, startedAt, home: cfg.home, version: 1,
-      activeRuns: runs.list({ status: 'running' }).length, gpuSampler: sampling.gpuHealth,
-      samplesReceived: sampling.samplesReceived, rowsWritten: samples.rowsWritten, rowsPending: samples.pending }),
-    app: null as unknown as FastifyInstance,
+  }, () => clock.now(), scheduler);
+  const startedAt = clock.now();
+  const health = (): Record<string, unknown> => ({ ok: true, pid: process.pid, startedAt, home: cfg.home, version: 1,
+    activeRuns: runs.list({ status: 'running' }).length, gpuSampler: sampling.gpuHealth,
+    samplesReceived: sampling.samplesReceived, rowsWritten: samples.rowsWritten, rowsPending: samples.pending });
+  const app = buildApp(apiDepsOf({ set, recorder, sampling, registry, analysis, metered, scheduler, runListeners, gpuListeners, health }),
+    { logger: log.child({ mod: 'api' }), token: cfg.token });
+  recoverRuns({ set, recorder, log, resume: (run) => sampling.track(run.id, run.rid, run.client_pid) });
+  for (const r of runs.list({ status: 'interrupted' })) if (r.analysis === null) void analysis.request(r.id);
+  return {
+    config: cfg, set, db: set.db, runs, epochs: set.epochs, energy: set.energy, recorder, sampling, app, ready: registry.ready,
     async listen(): Promise<{ host: string; port: number }> {
-      await daemon.app.listen({ host: cfg.host, port: cfg.port });
-      const addr = daemon.app.server.address();
+      await app.listen({ host: cfg.host, port: cfg.port });
+      const addr = app.server.address();
       return { host: cfg.host, port: typeof addr === 'object' && addr ? addr.port : cfg.port };
     },
     async close(): Promise<void> {
       recorder.close();
       attributor.close();
-      await daemon.app.close();
+      await app.close();
       await sampling.close();
-      db.close();
+      set.close();
     },
   };
-  daemon.app = buildApp(daemon, { logger: log.child({ mod: 'api' }), token: cfg.token });
-  recoverRuns({ db, runs, recorder, log, resume: (run) => sampling.track(run.id, run.rid, run.client_pid) });
-  for (const r of runs.list({ status: 'interrupted' })) if (r.analysis === null) void analysis.request(r.id);
-  return daemon;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { GpuDevice } from '../samplers/types.js';
-import type { DB } from '../store/db.js';
+import type { Clock } from '../platform/clock.js';
+import type { DeviceStore } from '../store/devices.js';
 import type { SampleStore } from '../store/samples.js';
 
 export type InventoryReader = () => Promise<{ devices: GpuDevice[]; warnings: string[] }>;
@@ -14,10 +15,11 @@ export class GpuRegistry {
   private readonly present = new Set<number>();
 
   constructor(
-    private readonly db: DB,
+    private readonly devices: DeviceStore,
     private readonly samples: SampleStore,
     log: Logger,
     inventory: InventoryReader,
+    private readonly clock: Clock,
   ) {
     this.ready = inventory()
       .then((inv) => {
@@ -39,13 +41,7 @@ export class GpuRegistry {
   upsert(d: GpuDevice): number {
     const id = this.samples.deviceId(d.uuid);
     this.present.add(id);
-    this.db
-      .prepare(
-        `UPDATE devices SET idx = ?, name = ?, power_limit_w = ?, max_power_limit_w = ?, mem_total_mib = ?,
-         driver_version = ?, cuda_version = ?, mig_uuids = ?, updated_at = ? WHERE id = ?`,
-      )
-      .run(d.index, d.name, d.powerLimitW, d.maxPowerLimitW, d.memTotalMiB, d.driverVersion, d.cudaVersion,
-        JSON.stringify(d.migUuids), Date.now(), id);
+    this.devices.setInventory(id, d, this.clock.now());
     return id;
   }
 
@@ -56,9 +52,7 @@ export class GpuRegistry {
     const id = this.samples.deviceId(uuid);
     const isNew = !this.present.has(id);
     this.present.add(id);
-    this.db
-      .prepare('UPDATE devices SET idx = coalesce(idx, ?), power_limit_w = coalesce(power_limit_w, ?) WHERE id = ?')
-      .run(index, powerLimitW, id);
+    this.devices.noteStream(id, index, powerLimitW);
     return isNew;
   }
 }

@@ -1,7 +1,7 @@
 import { openSync, readFileSync, rmSync, writeSync, closeSync, mkdirSync } from 'node:fs';
 import { homeFiles } from '../platform/paths.js';
 import { ProfilerError } from '../errors.js';
-import { pidAlive } from './recovery.js';
+import { pidAlive } from '../platform/process.js';
 
 /** One daemon per PROFILER_HOME: an exclusive lock file holding the owner's pid; a dead owner's lock is taken over. */
 export function acquireLock(home: string, info: { port: number; host: string }): () => void {

@@ -4,28 +4,9 @@ import { conflict, invalid } from '../errors.js';
 import type { EpochStore } from '../store/epochs.js';
 import type { RunRow, RunStatus, RunStore } from '../store/runs.js';
 import type { SampleStore } from '../store/samples.js';
-import type { EnergyService } from './energy-service.js';
-
-export interface NewRun {
-  id?: string;
-  name: string | null;
-  command: string[];
-  cwd: string | null;
-  pid: number | null;
-  startedAt: number;
-  expectedEpochs: number | null;
-  cudaVisibleDevices: string | null;
-  gpus: string | null;
-  meta: Record<string, string>;
-}
-
-export interface EpochMark {
-  event: 'start' | 'end';
-  epoch: number | null;
-  at: number;
-  total: number | null;
-  source: string | null;
-}
+import type { Scheduler, TimerHandle } from '../platform/clock.js';
+import type { EnergyService } from '../runs/energy.js';
+import type { EpochMark, FinishRequest, NewRun, RunEvent } from '../runs/lifecycle.js';
 
 export interface RecorderHooks {
   /** A run became active: start sampling its devices and process tree. */
@@ -35,14 +16,14 @@ export interface RecorderHooks {
   onRunEnded(run: RunRow): void;
   /** Resolves when every device of the run has a sample at or after t (bounded wait). */
   waitForSamples(run: RunRow, t: number): Promise<void>;
-  emit(run: RunRow, kind: string, data: object): void;
+  emit(run: RunRow, event: RunEvent): void;
   /** The run's final energy is stored: final stabilization and projection. */
   afterSeal(run: RunRow): Promise<void>;
 }
 
 /** Run and epoch lifecycle: the rules of when epochs start, end and get their energy. */
 export class Recorder {
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<TimerHandle>();
 
   constructor(
     private readonly cfg: Config,
@@ -53,6 +34,7 @@ export class Recorder {
     private readonly energy: EnergyService,
     private readonly hooks: RecorderHooks,
     private readonly now: () => number,
+    private readonly scheduler: Scheduler,
   ) {}
 
   start(req: NewRun): RunRow {
@@ -61,7 +43,7 @@ export class Recorder {
     // Samples taken before the run (the warm-up wait, or a lingering stream) are its idle baseline, kept apart.
     this.samples.flush();
     const baseline = this.runs.idleBaseline(created.started_at - this.cfg.baselineMs, created.started_at);
-    this.runs.update(created.rid, { baseline: JSON.stringify(baseline) });
+    this.runs.update(created.rid, { baseline });
     const run = this.runs.byId(created.id) as RunRow;
     this.log.info({ run: run.id, command: req.command }, 'run started');
     this.hooks.onRunStarted(run, req);
@@ -86,7 +68,7 @@ export class Recorder {
     if (m.event === 'start') {
       if (open) this.closeEpoch(run, open.epoch, m.at);
       const e = this.epochs.open(run.rid, m.at, m.epoch, m.source);
-      this.hooks.emit(run, 'epoch', { epoch: e.epoch, event: 'start', at: m.at });
+      this.hooks.emit(run, { kind: 'epoch', data: { epoch: e.epoch, event: 'start', at: m.at } });
       return { epoch: e.epoch };
     }
     if (open) {
@@ -101,14 +83,13 @@ export class Recorder {
 
   private closeEpoch(run: RunRow, epoch: number, at: number): void {
     this.epochs.close(run.rid, epoch, at);
-    this.hooks.emit(run, 'epoch', { epoch, event: 'end', at });
+    this.hooks.emit(run, { kind: 'epoch', data: { epoch, event: 'end', at } });
     // Samples stamped before `at` may still be on their way: finalize once they are surely stored.
     const delay = 2 * Math.max(this.cfg.sampleMs, this.cfg.processSampleMs) + this.cfg.flushMs;
-    const timer = setTimeout(() => {
+    const timer = this.scheduler.setTimeout(() => {
       this.timers.delete(timer);
       this.finalizeEpoch(run.id, epoch);
     }, delay);
-    timer.unref();
     this.timers.add(timer);
   }
 
@@ -121,7 +102,7 @@ export class Recorder {
       this.energy.finalizeEpoch(run, e);
       if (run.status === 'running' && e.ended_at !== null) this.energy.advancePrefix(run, e.ended_at);
       const done = this.epochs.get(run.rid, epoch);
-      this.hooks.emit(run, 'epoch', { epoch, event: 'finalized', energyJ: done?.energy_j ?? null });
+      this.hooks.emit(run, { kind: 'epoch', data: { epoch, event: 'finalized', energyJ: done?.energy_j ?? null } });
     } catch (err) {
       this.log.error({ err, run: runId, epoch }, 'epoch finalization failed');
     }
@@ -129,7 +110,7 @@ export class Recorder {
 
   async finish(
     run: RunRow,
-    f: { exitCode: number | null; signal: string | null; endedAt: number; status?: RunStatus },
+    f: FinishRequest,
   ): Promise<RunRow> {
     if (run.status !== 'running') throw conflict(`run ${run.id} is already ${run.status}`);
     if (f.endedAt < run.started_at) throw invalid('endedAt: before the run started');
@@ -149,12 +130,12 @@ export class Recorder {
   /** Final energy of an ended run, computed once from raw samples and cached on the run. */
   seal(run: RunRow, endedAt: number): RunRow {
     const { energy, rewritten } = this.energy.compute(run, endedAt, { writeEpochs: true });
-    this.runs.update(run.rid, { energy: JSON.stringify(energy) });
+    this.runs.update(run.rid, { energy });
     if (rewritten.length > 0) this.runs.addEvent(run.rid, 'epochs_recomputed', { epochs: rewritten, reason: 'late samples' });
     for (const g of energy.gaps) this.runs.addEvent(run.rid, 'gap', g, g.from);
     const done = this.runs.byId(run.id) as RunRow;
     this.log.info({ run: run.id, status: done.status, totalJ: energy.totalJ }, 'run ended');
-    this.hooks.emit(done, 'status', { status: done.status, energy });
+    this.hooks.emit(done, { kind: 'status', data: { status: done.status, energy } });
     return done;
   }
 
@@ -180,7 +161,7 @@ export class Recorder {
   }
 
   close(): void {
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers) this.scheduler.clear(t);
     this.timers.clear();
   }
 }

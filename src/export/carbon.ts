@@ -1,5 +1,5 @@
 import { J_PER_KWH } from '../analysis/energy.js';
-import type { RunJson } from '../report/run-json.js';
+import type { RunJson } from '../runs/report.js';
 
 export interface CarbonOptions {
   carbonIntensityGPerKWh: number;

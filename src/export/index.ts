@@ -1,7 +1,7 @@
-import type { Config } from '../config/schema.js';
 import { invalid } from '../errors.js';
 import { formatLocal } from '../import/timestamps.js';
-import { runJson, type ReportDeps } from '../report/run-json.js';
+import type { RunSet } from '../runs/open.js';
+import { runJson } from '../runs/report.js';
 import type { RunRow } from '../store/runs.js';
 import { codecarbonCsv, hfCardYaml, type CarbonOptions } from './carbon.js';
 import { studyEpochCsv, studyGpuCsv, studyMemCsv } from './nvsmi.js';
@@ -11,9 +11,7 @@ import { csvChunks, EPOCH_COLUMNS, epochRecord, jsonChunks, parquetChunks, SAMPL
 export const EXPORT_FORMATS = ['csv', 'json', 'parquet', 'nvsmi', 'codecarbon', 'hf-card'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-export interface ExportDeps extends ReportDeps {
-  cfg: Config;
-}
+export type ExportDeps = Pick<RunSet, 'cfg' | 'runs' | 'epochs' | 'energy' | 'reader' | 'clock' | 'means'>;
 
 export interface ExportOptions extends Partial<CarbonOptions> {
   /** csv/json/parquet: one row per epoch instead of one per sample. */
@@ -48,7 +46,7 @@ export function exportParts(deps: ExportDeps, row: RunRow, format: ExportFormat,
   const devices = deps.runs.devices(row.rid);
   const epochRows = deps.epochs.list(row.rid);
   const rowOpts = { ramWattsPerGB: cfg.ramWattsPerGB, procMaxGapMs: cfg.gapIntervals * cfg.processSampleMs + 1 };
-  const samples = () => sampleRows(deps.db, row, devices, epochRows, rowOpts);
+  const samples = () => sampleRows(deps.reader, row, devices, epochRows, rowOpts);
   const carbon: CarbonOptions = {
     carbonIntensityGPerKWh: opts.carbonIntensityGPerKWh ?? cfg.carbonIntensityGPerKWh,
     pue: opts.pue ?? cfg.pue,
@@ -86,8 +84,9 @@ export function exportParts(deps: ExportDeps, row: RunRow, format: ExportFormat,
       if (epochRows.some((e) => e.ended_at !== null)) {
         parts.push({ name: `epoch_end-${stamp}.csv`, contentType: 'text/csv', binary: false, chunks: () => studyEpochCsv(epochRows) });
       }
-      const hasProc = deps.db.prepare('SELECT 1 FROM proc_samples WHERE rid = ? LIMIT 1').get(row.rid) !== undefined;
-      if (hasProc) parts.push({ name: `cpu-mem-usage-${stamp}.csv`, contentType: 'text/csv', binary: false, chunks: () => studyMemCsv(procRows(deps.db, row)) });
+      if (deps.reader.hasProc(row.rid)) {
+        parts.push({ name: `cpu-mem-usage-${stamp}.csv`, contentType: 'text/csv', binary: false, chunks: () => studyMemCsv(procRows(deps.reader, row)) });
+      }
       return parts;
     }
   }

@@ -1,5 +1,5 @@
 import { ByteWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
-import { isoLocal, type EpochJson, type RunJson } from '../report/run-json.js';
+import { isoLocal, type EpochJson, type RunJson } from '../runs/report.js';
 import type { SampleRow } from './rows.js';
 
 /** Columns of the per-sample power profile, in order (CSV header, JSON keys, parquet columns). */

@@ -1,10 +1,10 @@
-import type { Config } from '../config/schema.js';
-import { EnergyService, type RunEnergy } from '../daemon/energy-service.js';
+import type { RunSet } from '../runs/open.js';
 import type { GpuSample } from '../samplers/types.js';
-import type { DB } from '../store/db.js';
-import { EpochStore } from '../store/epochs.js';
-import { RunStore, type RunRow } from '../store/runs.js';
-import { SampleStore } from '../store/samples.js';
+import { beginWrite } from '../store/db.js';
+import type { EpochStore } from '../store/epochs.js';
+import type { RunEnergy } from '../store/run-data.js';
+import type { RunRow } from '../store/runs.js';
+import type { SampleStore } from '../store/samples.js';
 import { checkEpochHeader, detectMemLayout, parseEpochLine, parseMemLine } from './aux-csv.js';
 import { detectGroupSize, medianPositive, syntheticUuid } from './gpu-devices.js';
 import { detectLayout, parseGpuLine, type GpuLayout, type GpuRow } from './gpu-csv.js';
@@ -203,12 +203,10 @@ async function importEpochs(file: string, run: RunRow, epochs: EpochStore, cut: 
  * Loads finished-run logs as one run (status "imported") inside a single transaction: any malformed line other than
  * a cut-off last line rolls everything back. The connection must not be shared with other writers meanwhile.
  */
-export async function importRun(db: DB, cfg: Config, opts: ImportOptions): Promise<ImportResult> {
+export async function importRun(set: RunSet, opts: ImportOptions): Promise<ImportResult> {
   if (opts.gpuCsv.length === 0) throw lineError('(none)', 0, 'give at least one --gpu-csv FILE');
-  const runs = new RunStore(db);
-  const epochs = new EpochStore(db);
-  const samples = new SampleStore(db);
-  db.exec('BEGIN IMMEDIATE');
+  const { cfg, runs, epochs, samples } = set;
+  const tx = beginWrite(set.db);
   try {
     const pass: GpuPass = { devices: new Map(), rows: 0, minT: Infinity, maxT: -Infinity, diffs: [], cut: [] };
     for (const f of opts.gpuCsv) await importGpuFile(f, samples, pass);
@@ -220,13 +218,9 @@ export async function importRun(db: DB, cfg: Config, opts: ImportOptions): Promi
       name: opts.name ?? null, command: ['profiler', 'import', ...files], cwd: process.cwd(), startedAt: pass.minT,
       expectedEpochs: null, clientPid: null, sampleMs, meta, status: 'imported',
     });
-    const setDev = db.prepare(
-      `UPDATE devices SET idx = coalesce(idx, ?), name = coalesce(name, ?), power_limit_w = coalesce(power_limit_w, ?),
-       max_power_limit_w = coalesce(max_power_limit_w, ?), mem_total_mib = coalesce(mem_total_mib, ?) WHERE id = ?`,
-    );
     const devIds = [...pass.devices.values()].map((d) => {
       const id = samples.deviceId(d.uuid);
-      setDev.run(d.index, d.name, d.limit, d.maxLimit, d.memTotal, id);
+      set.devices.noteImport(id, d);
       return id;
     });
     runs.setDevices(run.rid, devIds, 'import');
@@ -235,16 +229,17 @@ export async function importRun(db: DB, cfg: Config, opts: ImportOptions): Promi
     const endedAt = Math.max(pass.maxT, ep.lastEnd);
     runs.update(run.rid, { ended_at: endedAt, expected_epochs: ep.n > 0 ? ep.n : null });
     run = runs.byId(run.id) as RunRow;
-    const { energy } = new EnergyService(cfg, runs, epochs, samples).compute(run, endedAt, { writeEpochs: true });
-    runs.update(run.rid, { energy: JSON.stringify(energy) });
+    const { energy } = set.energy.compute(run, endedAt, { writeEpochs: true });
+    runs.update(run.rid, { energy });
     for (const g of energy.gaps) runs.addEvent(run.rid, 'gap', g, g.from);
-    db.exec('COMMIT');
+    tx.commit();
     return {
       id: run.id, rid: run.rid, gpuRows: pass.rows, memRows, epochs: ep.n, devices: [...pass.devices.keys()],
       cutLines: pass.cut, sampleMs, energy,
     };
   } catch (err) {
-    if (db.inTransaction) db.exec('ROLLBACK');
+    tx.rollback();
+    samples.reset();
     throw err;
   }
 }

@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { invalid, notFound } from '../errors.js';
 import { statementCache, type DB } from './db.js';
+import type { EnergyPrefix, RunAnalysis, RunEnergy } from './run-data.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'imported';
 
+/** A run as stored, with its JSON columns decoded (only store/ knows they are JSON). */
 export interface RunRow {
   rid: number;
   id: string;
   name: string | null;
-  command: string;
+  command: string[];
   cwd: string | null;
   status: RunStatus;
   exit_code: number | null;
@@ -19,12 +21,36 @@ export interface RunRow {
   client_pid: number | null;
   sample_ms: number;
   gpu_source: string;
-  meta: string;
-  baseline: string;
-  energy: string | null;
-  analysis: string | null;
-  energy_prefix: string | null;
+  meta: Record<string, string>;
+  /** Mean power of each GPU (by uuid) just before the run started. */
+  baseline: Record<string, number>;
+  energy: RunEnergy | null;
+  analysis: RunAnalysis | null;
+  energy_prefix: EnergyPrefix | null;
 }
+
+type RawRun = Omit<RunRow, 'command' | 'meta' | 'baseline' | 'energy' | 'analysis' | 'energy_prefix'> & {
+  command: string; meta: string; baseline: string; energy: string | null; analysis: string | null; energy_prefix: string | null;
+};
+
+const JSON_COLUMNS = new Set(['command', 'meta', 'baseline', 'energy', 'analysis', 'energy_prefix']);
+
+const parse = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
+
+/** Decodes a runs row; the JSON columns were written by this module only. */
+export function decodeRun(r: RawRun): RunRow {
+  return {
+    ...r,
+    command: JSON.parse(r.command) as string[],
+    meta: JSON.parse(r.meta) as Record<string, string>,
+    baseline: JSON.parse(r.baseline) as Record<string, number>,
+    energy: parse<RunEnergy>(r.energy),
+    analysis: parse<RunAnalysis>(r.analysis),
+    energy_prefix: parse<EnergyPrefix>(r.energy_prefix),
+  };
+}
+
+const decodeOpt = (r: unknown): RunRow | undefined => (r === undefined ? undefined : decodeRun(r as RawRun));
 
 export interface DeviceRow {
   id: number;
@@ -34,11 +60,15 @@ export interface DeviceRow {
   power_limit_w: number | null;
   max_power_limit_w: number | null;
   mem_total_mib: number | null;
-  mig_uuids: string;
+  mig_uuids: string[];
   driver_version: string | null;
   cuda_version: string | null;
   shared?: number;
 }
+
+type RawDevice = Omit<DeviceRow, 'mig_uuids'> & { mig_uuids: string };
+
+const decodeDevice = (d: RawDevice): DeviceRow => ({ ...d, mig_uuids: JSON.parse(d.mig_uuids) as string[] });
 
 /** Sortable, short, prefix-friendly: 9 base-36 chars of time then 4 random. */
 export const RUN_ID_RE = /^[0-9a-z]{6,40}$/;
@@ -75,20 +105,20 @@ export class RunStore {
   }
 
   byId(id: string): RunRow | undefined {
-    return this.q('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    return decodeOpt(this.q('SELECT * FROM runs WHERE id = ?').get(id));
   }
 
   /** RUN as the CLI takes it: an id, a unique id prefix, or `last`. */
   resolve(ref: string): RunRow {
     if (ref === 'last') {
-      const r = this.q('SELECT * FROM runs ORDER BY started_at DESC, rid DESC LIMIT 1').get() as RunRow | undefined;
+      const r = decodeOpt(this.q('SELECT * FROM runs ORDER BY started_at DESC, rid DESC LIMIT 1').get());
       if (!r) throw notFound('no runs recorded yet');
       return r;
     }
     if (!/^[0-9a-z]{1,40}$/.test(ref)) throw invalid(`not a run id: "${ref}"`);
     const exact = this.byId(ref);
     if (exact) return exact;
-    const rows = this.q("SELECT * FROM runs WHERE id LIKE ? || '%' LIMIT 2").all(ref) as RunRow[];
+    const rows = (this.q("SELECT * FROM runs WHERE id LIKE ? || '%' LIMIT 2").all(ref) as RawRun[]).map(decodeRun);
     if (rows.length === 0) throw notFound(`no run matches "${ref}"`);
     if (rows.length > 1) throw invalid(`"${ref}" matches several runs; give more of the id`);
     return rows[0] as RunRow;
@@ -97,24 +127,32 @@ export class RunStore {
   list(opts: { limit?: number; status?: RunStatus } = {}): RunRow[] {
     const where = opts.status ? 'WHERE status = ?' : '';
     const args: unknown[] = opts.status ? [opts.status] : [];
-    return this
+    return (this
       .q(`SELECT * FROM runs ${where} ORDER BY started_at DESC, rid DESC LIMIT ?`)
-      .all(...args, opts.limit ?? -1) as RunRow[];
+      .all(...args, opts.limit ?? -1) as RawRun[]).map(decodeRun);
+  }
+
+  /** Ended runs whose end is at or after `since` and whose energy is sealed, newest first. */
+  endedSince(since: number, limit: number): RunRow[] {
+    return (this
+      .q("SELECT * FROM runs WHERE status != 'running' AND ended_at >= ? AND energy IS NOT NULL ORDER BY ended_at DESC LIMIT ?")
+      .all(since, limit) as RawRun[]).map(decodeRun);
   }
 
   update(rid: number, fields: Partial<Omit<RunRow, 'rid' | 'id'>>): void {
     const keys = Object.keys(fields);
     if (keys.length === 0) return;
     const sql = `UPDATE runs SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE rid = @rid`;
-    this.q(sql).run({ ...fields, rid });
+    const enc = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, JSON_COLUMNS.has(k) && v !== null ? JSON.stringify(v) : v]));
+    this.q(sql).run({ ...enc, rid });
   }
 
   devices(rid: number): DeviceRow[] {
-    return this
+    return (this
       .q(
         `SELECT d.*, rd.shared FROM run_devices rd JOIN devices d ON d.id = rd.dev WHERE rd.rid = ? ORDER BY d.idx, d.uuid`,
       )
-      .all(rid) as DeviceRow[];
+      .all(rid) as RawDevice[]).map(decodeDevice);
   }
 
   setDevices(rid: number, devIds: number[], source: string): void {
@@ -142,7 +180,7 @@ export class RunStore {
   }
 
   allDevices(): DeviceRow[] {
-    return this.q('SELECT * FROM devices ORDER BY idx, uuid').all() as DeviceRow[];
+    return (this.q('SELECT * FROM devices ORDER BY idx, uuid').all() as RawDevice[]).map(decodeDevice);
   }
 
   addEvent(rid: number | null, kind: string, data: object = {}, t = Date.now()): number {

@@ -109,6 +109,14 @@ export class SampleStore {
   addHost(row: HostRow): void {
     this.hostQueue.push(row);
   }
+  /** After a rolled-back transaction: queued rows and cached device ids may name rows that no longer exist. */
+  reset(): void {
+    this.gpuQueue = [];
+    this.procQueue = [];
+    this.hostQueue = [];
+    this.devIds.clear();
+  }
+
   get pending(): number {
     return this.gpuQueue.length + this.procQueue.length + this.hostQueue.length;
   }

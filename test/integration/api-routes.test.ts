@@ -51,8 +51,11 @@ describe('API routes and their errors (inject)', () => {
   it('a projection stored on the run is served as is, live', async () => {
     const row = t.daemon.runs.byId(runId);
     assert.ok(row);
-    const projection = { powerBasedJ: 1234.5, epochEnergyBasedJ: 1200, windowEpochs: 5, stableFromEpoch: 3, provisional: true, extra: 'kept' };
-    t.daemon.runs.update(row.rid, { analysis: JSON.stringify({ projection, stabilization: { method: 'fluss', at: 'x', epoch: 3, cacMin: 0.2, flussAt: 'x' } }) });
+    const projection = { powerBasedJ: 1234.5, epochEnergyBasedJ: 1200, windowEpochs: 5, stableFromEpoch: 3, provisional: true,
+      powerBased: null, epochEnergyBased: null, extra: 'kept' };
+    const at = row.started_at + 1000;
+    t.daemon.runs.update(row.rid, { analysis: { projection,
+      stabilization: { method: 'fluss', at, epoch: 3, cacMin: 0.2, flussAt: at, confident: true, reason: 'test' } } });
     assert.deepEqual((await inject('GET', `/v1/runs/${runId}/projection`)).json(), projection);
     assert.equal((await inject('GET', `/v1/runs/${runId}/stabilization`)).json().epoch, 3);
     const metrics = (await inject('GET', '/metrics')).body;

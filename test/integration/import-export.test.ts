@@ -6,13 +6,12 @@ import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { loadConfig } from '../../src/config/load.js';
-import { EnergyService } from '../../src/daemon/energy-service.js';
 import { CODECARBON_COLUMNS } from '../../src/export/carbon.js';
 import { exportParts, exportRun, type ExportFormat, type ExportOptions } from '../../src/export/index.js';
 import { SAMPLE_COLUMNS } from '../../src/export/tabular.js';
 import { writeParts } from '../../src/export/write.js';
 import { importRun } from '../../src/import/importer.js';
-import { openDatabase } from '../../src/store/db.js';
+import { openRunSet } from '../../src/runs/open.js';
 import { EpochStore } from '../../src/store/epochs.js';
 import { RunStore, type RunRow } from '../../src/store/runs.js';
 import { SampleStore } from '../../src/store/samples.js';
@@ -20,13 +19,9 @@ import { SampleStore } from '../../src/store/samples.js';
 const tmp = mkdtempSync(join(tmpdir(), 'import-export-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const cfg = loadConfig({ env: { PROFILER_HOME: tmp } });
-const db = openDatabase(join(tmp, 'profiler.db'));
-after(() => db.close());
-const runs = new RunStore(db);
-const epochs = new EpochStore(db);
-const samples = new SampleStore(db);
-const energy = new EnergyService(cfg, runs, epochs, samples);
-const deps = { db, runs, epochs, energy, now: Date.now, cfg };
+const deps = openRunSet(cfg, { path: join(tmp, 'profiler.db') });
+after(() => deps.close());
+const { db, runs, epochs, samples, energy } = deps;
 
 const T0 = new Date(2026, 6, 14, 8, 0, 0, 0).getTime();
 const N = 600;
@@ -55,12 +50,12 @@ function recordedRun(): RunRow {
   runs.update(run.rid, { status: 'succeeded', exit_code: 0, ended_at: ends[2] as number });
   const ended = runs.byId(run.id) as RunRow;
   const { energy: e } = energy.compute(ended, ended.ended_at as number, { writeEpochs: true });
-  runs.update(run.rid, { energy: JSON.stringify(e) });
+  runs.update(run.rid, { energy: e });
   return runs.byId(run.id) as RunRow;
 }
 
 const original = recordedRun();
-const E0 = JSON.parse(original.energy as string) as { totalJ: number; gpuJ: number; ramJ: number };
+const E0 = original.energy as { totalJ: number; gpuJ: number; ramJ: number };
 
 async function collect(format: ExportFormat, opts: ExportOptions = {}): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -78,7 +73,7 @@ test('nvsmi round trip: export the study layout, import it back, same energies w
   assert.equal(gpu[0], 'timestamp,gpu_name,gpu_usage,gpu_memory_usage,gpu_total_memory,gpu_memory_used,gpu_power_draw,gpu_max_power,gpu_temperature');
   assert.match(gpu[1] as string, /^2026-07-14 08:00:00\.000,NVIDIA GeForce RTX 3090,0 %,40 %,24268 MiB,20000 MiB,100\.00 W,350\.00 W,60$/);
   assert.match(readFileSync(join(dir, 'epoch_end-20260714T080000.csv'), 'utf8'), /^epoch,end_time\n0,2026-07-14 08:00:40\.000000\n1,/);
-  const back = await importRun(db, cfg, {
+  const back = await importRun(deps, {
     gpuCsv: [join(dir, names[2] as string), join(dir, names[3] as string)], memCsv: join(dir, names[0] as string), epochsCsv: join(dir, names[1] as string),
   });
   assert.equal(back.gpuRows, 2 * N);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
-import { EnergyService } from '../../src/daemon/energy-service.js';
+import { EnergyService } from '../../src/runs/energy.js';
 import { openDatabase } from '../../src/store/db.js';
 import { EpochStore } from '../../src/store/epochs.js';
 import { RunStore } from '../../src/store/runs.js';

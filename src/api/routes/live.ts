@@ -1,15 +1,14 @@
-import type { FastifyPluginAsync } from 'fastify';
-import type { Daemon } from '../../daemon/create-daemon.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { invalid } from '../../errors.js';
-import type { MetricsCollector } from '../metrics.js';
+import type { ApiDeps } from '../deps.js';
+import { renderMetrics } from '../metrics.js';
 import { PROM_CONTENT_TYPE } from '../prometheus.js';
 import { errors, EventsQuery, IdParams } from '../schemas.js';
 import type { SseHub } from '../sse-hub.js';
 
 export interface LiveOptions {
-  daemon: Daemon;
+  deps: ApiDeps;
   hub: SseHub;
-  metrics: MetricsCollector;
 }
 
 /** Last-Event-ID from the header (EventSource reconnects) or the query (curl); null when absent. */
@@ -21,7 +20,7 @@ function lastEventId(header: string | string[] | undefined, query: string | unde
 }
 
 /** The live views: the run's event stream (SSE) and the Prometheus metrics. */
-export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (app, { daemon: d, hub, metrics }) => {
+export const liveRoutes: FastifyPluginAsyncTypebox<LiveOptions> = async (app, { deps, hub }) => {
   app.get('/v1/runs/:id/events', {
     schema: {
       tags: ['live'],
@@ -32,8 +31,8 @@ export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (app, { daemon:
       response: errors(400, 404),
     },
   }, async (req, reply) => {
-    const run = d.runs.resolve((req.params as { id: string }).id);
-    const last = lastEventId(req.headers['last-event-id'], (req.query as { lastEventId?: string }).lastEventId);
+    const run = deps.queries.resolve(req.params.id);
+    const last = lastEventId(req.headers['last-event-id'], req.query.lastEventId);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -48,5 +47,5 @@ export const liveRoutes: FastifyPluginAsync<LiveOptions> = async (app, { daemon:
 
   app.get('/metrics', {
     schema: { tags: ['live'], summary: 'Prometheus metrics (text exposition format 0.0.4)', produces: [PROM_CONTENT_TYPE] },
-  }, async (_req, reply) => reply.type(PROM_CONTENT_TYPE).send(metrics.render()));
+  }, async (_req, reply) => reply.type(PROM_CONTENT_TYPE).send(renderMetrics(deps.queries.metrics(), hub)));
 };

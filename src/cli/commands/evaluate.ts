@@ -1,15 +1,11 @@
 import { parseArgs } from 'node:util';
 import { evaluate, formatEvaluationTable, type EvaluationRun } from '../../analysis/evaluate.js';
 import type { Config } from '../../config/schema.js';
-import { powerGrid } from '../../daemon/analysis-service.js';
-import { EnergyService } from '../../daemon/energy-service.js';
 import { invalid } from '../../errors.js';
-import { homeFiles } from '../../platform/paths.js';
-import { runJson, type RunJson } from '../../report/run-json.js';
-import { openDatabase, type DB } from '../../store/db.js';
-import { EpochStore } from '../../store/epochs.js';
-import { RunStore, type RunRow } from '../../store/runs.js';
-import { SampleStore } from '../../store/samples.js';
+import { powerGrid } from '../../runs/analysis.js';
+import { withRunSet, type RunSet } from '../../runs/open.js';
+import { runJson, type RunJson } from '../../runs/report.js';
+import type { RunRow } from '../../store/runs.js';
 
 export interface TimeWindowRow {
   id: string;
@@ -24,10 +20,10 @@ export interface TimeWindowRow {
  * For runs without epoch boundaries: the power-based estimator on the time axis — mean power (GPU + RAM) over
  * `windowS` after the FLUSS point (or the start) × the run's duration.
  */
-function timeWindowEstimate(db: DB, cfg: Config, row: RunRow, j: RunJson, windowS: number): number | null {
+function timeWindowEstimate(set: RunSet, row: RunRow, j: RunJson, windowS: number): number | null {
   if (row.ended_at === null) return null;
-  const grid = powerGrid(db, row, new RunStore(db).devices(row.rid).map((d) => d.id), row.ended_at, cfg);
-  const from = j.stabilization?.flussAt ? Date.parse(j.stabilization.flussAt as string) : row.started_at;
+  const grid = powerGrid(set.reader, row, set.runs.devices(row.rid).map((d) => d.id), row.ended_at, set.cfg);
+  const from = j.stabilization?.flussAt ? Date.parse(j.stabilization.flussAt) : row.started_at;
   let sum = 0;
   let n = 0;
   grid.t.forEach((t, i) => {
@@ -53,22 +49,18 @@ const err = (pairs: [number, number][]) => {
 };
 
 /** `profiler evaluate [--json] [--window-s S]`: each estimator's error over the finished runs. */
-export function evaluateCommand(cfg: Config, argv: string[]): number {
+export function evaluateCommand(cfg: Config, argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, 'window-s': { type: 'string' } } });
   const windowS = values['window-s'] === undefined ? 300 : Number(values['window-s']);
   if (!Number.isFinite(windowS) || windowS <= 0) throw invalid(`--window-s must be a positive number of seconds, got "${values['window-s']}"`);
-  const db = openDatabase(homeFiles(cfg.home).db);
-  try {
-    const runs = new RunStore(db);
-    const epochs = new EpochStore(db);
-    const deps = { db, runs, epochs, energy: new EnergyService(cfg, runs, epochs, new SampleStore(db)), now: Date.now };
+  return withRunSet(cfg, (set) => {
     const withEpochs: EvaluationRun[] = [];
     const timeRows: TimeWindowRow[] = [];
-    for (const row of runs.list()) {
+    for (const row of set.runs.list()) {
       if (row.status === 'running' || row.status === 'failed' || row.ended_at === null) continue;
-      const j = runJson(deps, row, { epochs: true });
+      const j = runJson(set, row, { epochs: true });
       const ep = (j.epochs ?? []).filter((e) => e.energyJ !== null && e.durationS !== null && e.durationS > 0);
-      const s = j.stabilization?.epoch as number | null | undefined;
+      const s = j.stabilization?.epoch;
       if (ep.length > 0 && typeof s === 'number') {
         withEpochs.push({
           id: j.id,
@@ -80,7 +72,7 @@ export function evaluateCommand(cfg: Config, argv: string[]): number {
             : {}),
         });
       } else if (ep.length === 0 && j.energy.totalJ > 0) {
-        const pw = timeWindowEstimate(db, cfg, row, j, windowS);
+        const pw = timeWindowEstimate(set, row, j, windowS);
         const kj = (v: number | null): number | null => (v === null ? null : v / 1000);
         timeRows.push({ id: j.id, name: j.name, measuredKJ: j.energy.totalJ / 1000, powerWindowKJ: kj(pw), mlco2KJ: kj(j.baselines.mlco2J), greenAlgorithmsKJ: kj(j.baselines.greenAlgorithmsJ) });
       }
@@ -108,7 +100,5 @@ export function evaluateCommand(cfg: Config, argv: string[]): number {
     ])];
     for (const l of lines) process.stdout.write(l.map((c, i) => (i === 0 ? c.padEnd(10) : c.padStart(18))).join('') + '\n');
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }

@@ -1,15 +1,10 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../../config/schema.js';
 import { checkValue } from '../../config/schema.js';
-import { EnergyService } from '../../daemon/energy-service.js';
 import { invalid } from '../../errors.js';
 import { EXPORT_FORMATS, exportParts, isExportFormat, type ExportOptions } from '../../export/index.js';
 import { writeParts } from '../../export/write.js';
-import { homeFiles } from '../../platform/paths.js';
-import { openDatabase } from '../../store/db.js';
-import { EpochStore } from '../../store/epochs.js';
-import { RunStore } from '../../store/runs.js';
-import { SampleStore } from '../../store/samples.js';
+import { withRunSet } from '../../runs/open.js';
 
 export const EXPORT_USAGE =
   `usage: profiler export RUN --format ${EXPORT_FORMATS.join('|')} [--per-epoch] [--out PATH] [--force]\n` +
@@ -48,21 +43,14 @@ export async function exportCommand(cfg: Config, argv: string[]): Promise<number
     trainingType: values['training-type'] ?? null,
     location: values.location ?? null,
   };
-  const db = openDatabase(homeFiles(cfg.home).db);
-  try {
-    const runs = new RunStore(db);
-    const epochs = new EpochStore(db);
-    const energy = new EnergyService(cfg, runs, epochs, new SampleStore(db));
-    const deps = { db, runs, epochs, energy, now: Date.now, cfg };
-    const row = runs.resolve(positionals[0] as string);
-    const parts = exportParts(deps, row, format, opts);
+  return withRunSet(cfg, async (set) => {
+    const row = set.runs.resolve(positionals[0] as string);
+    const parts = exportParts(set, row, format, opts);
     if (format === 'codecarbon' || format === 'hf-card') {
       process.stderr.write(`carbon intensity ${opts.carbonIntensityGPerKWh} gCO2e/kWh, PUE ${opts.pue}\n`);
     }
     const written = await writeParts(parts, { out: values.out ?? null, force: values.force ?? false }, process.stdout);
     for (const p of written) process.stderr.write(`wrote ${p}\n`);
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }

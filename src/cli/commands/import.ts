@@ -1,11 +1,10 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { analyzeOnce } from '../../daemon/analysis-service.js';
 import type { Config } from '../../config/schema.js';
 import { invalid } from '../../errors.js';
 import { importRun } from '../../import/importer.js';
-import { homeFiles } from '../../platform/paths.js';
-import { openDatabase } from '../../store/db.js';
+import { analyzeOnce } from '../../runs/analysis.js';
+import { withRunSet } from '../../runs/open.js';
 import { fmtJ } from '../format.js';
 
 export const IMPORT_USAGE =
@@ -31,16 +30,15 @@ export async function importCommand(cfg: Config, argv: string[]): Promise<number
   }
   const gpuCsv = values['gpu-csv'] ?? [];
   if (gpuCsv.length === 0) throw invalid(`--gpu-csv FILE is required\n${IMPORT_USAGE}`);
-  const db = openDatabase(homeFiles(cfg.home).db);
-  try {
-    const r = await importRun(db, cfg, {
+  return withRunSet(cfg, async (set) => {
+    const r = await importRun(set, {
       gpuCsv,
       epochsCsv: values['epochs-csv'] ?? null,
       memCsv: values['mem-csv'] ?? null,
       name: values.name ?? null,
     });
     // Imported runs get the same stabilization (the FLUSS candidate even without epochs) and estimates.
-    await analyzeOnce(cfg, db, r.id, pino({ level: 'silent' }));
+    await analyzeOnce(set, r.id, pino({ level: 'silent' }));
     for (const f of r.cutLines) process.stderr.write(`profiler: ${f}: last line cut off mid-row, skipped\n`);
     if (values.json) {
       process.stdout.write(JSON.stringify({ id: r.id }) + '\n');
@@ -52,7 +50,5 @@ export async function importCommand(cfg: Config, argv: string[]): Promise<number
       );
     }
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }

@@ -1,33 +1,16 @@
 import type { Config } from '../../config/schema.js';
-import { EnergyService } from '../../daemon/energy-service.js';
-import { homeFiles } from '../../platform/paths.js';
-import { runJson, type RunJson } from '../../report/run-json.js';
-import { openDatabase } from '../../store/db.js';
-import { EpochStore } from '../../store/epochs.js';
-import { RunStore } from '../../store/runs.js';
-import { SampleStore } from '../../store/samples.js';
+import { withRunSet } from '../../runs/open.js';
+import { runJson, type RunJson } from '../../runs/report.js';
 import { fmtDuration, fmtJ } from '../format.js';
-
-/** Reads runs straight from the database, so `runs` and `show` work whether or not the daemon runs. */
-function withStore<T>(cfg: Config, fn: (deps: Parameters<typeof runJson>[0]) => T): T {
-  const db = openDatabase(homeFiles(cfg.home).db);
-  try {
-    const runs = new RunStore(db);
-    const epochs = new EpochStore(db);
-    const energy = new EnergyService(cfg, runs, epochs, new SampleStore(db));
-    return fn({ db, runs, epochs, energy, now: Date.now });
-  } finally {
-    db.close();
-  }
-}
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
-export function runsCommand(cfg: Config, opts: { json: boolean; limit: number | null }): number {
-  const list = withStore(cfg, (d) => d.runs.list({ limit: opts.limit ?? 20 }).map((r) => runJson(d, r, { epochs: false })));
+// Runs are read straight from the database, so `runs` and `show` work whether or not the daemon runs.
+export async function runsCommand(cfg: Config, opts: { json: boolean; limit: number | null }): Promise<number> {
+  const list = await withRunSet(cfg, (d) => d.runs.list({ limit: opts.limit ?? 20 }).map((r) => runJson(d, r, { epochs: false })));
   if (opts.json) {
     process.stdout.write(JSON.stringify(list, null, 2) + '\n');
     return 0;
@@ -54,13 +37,13 @@ export function formatRun(r: RunJson): string {
     `baselines MLCO2 ${fmtJ(r.baselines.mlco2J)}  Green Algorithms ${fmtJ(r.baselines.greenAlgorithmsJ)}`,
     `gpus      ${r.devices.length === 0 ? 'none measured' : r.devices.map((d) => `${d.index ?? '?'}:${d.name ?? d.uuid}${d.shared ? ' (shared)' : ''}`).join(', ')}  [${r.gpuSource}]`,
   ];
-  const st = r.stabilization as { method: string; epoch: number | null; cacMin: number | null; flussAt: string | null; confident: boolean } | null;
+  const st = r.stabilization;
   out.push(
     st === null
       ? 'stable    not determined yet'
       : `stable    from epoch ${st.epoch ?? '—'} (${st.method}${st.confident ? '' : ', provisional'}; FLUSS at ${st.flussAt ?? '—'}, CAC ${st.cacMin === null ? '—' : st.cacMin.toFixed(3)})`,
   );
-  const p = r.projection as { powerBasedJ: number | null; epochEnergyBasedJ: number | null; windowEpochs: number; stableFromEpoch: number | null; provisional: boolean } | null;
+  const p = r.projection;
   if (p) {
     out.push(
       `projected power-based ${fmtJ(p.powerBasedJ)}  epoch-energy ${fmtJ(p.epochEnergyBasedJ)}  ` +
@@ -81,8 +64,8 @@ export function formatRun(r: RunJson): string {
   return out.join('\n');
 }
 
-export function showCommand(cfg: Config, ref: string, opts: { json: boolean }): number {
-  const r = withStore(cfg, (d) => runJson(d, d.runs.resolve(ref), { epochs: true }));
+export async function showCommand(cfg: Config, ref: string, opts: { json: boolean }): Promise<number> {
+  const r = await withRunSet(cfg, (d) => runJson(d, d.runs.resolve(ref), { epochs: true }));
   process.stdout.write((opts.json ? JSON.stringify(r, null, 2) : formatRun(r)) + '\n');
   return 0;
 }

@@ -2,31 +2,40 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SseHub, type HubSource, type SseSink } from '../../../src/api/sse-hub.js';
 import type { GpuSample } from '../../../src/samplers/types.js';
+import type { RunEvent, RunListener } from '../../../src/runs/lifecycle.js';
 import type { RunRow } from '../../../src/store/runs.js';
-import { waitFor } from '../../helpers/cli.js';
+import { FakeScheduler } from '../../helpers/fake-clock.js';
 
 const A = 'GPU-a';
 const B = 'GPU-b';
 const OTHER = 'GPU-other';
 
 function run(over: Partial<RunRow> = {}): RunRow {
-  return { rid: 1, id: 'run1abc', name: null, command: '[]', cwd: null, status: 'running', exit_code: null, signal: null,
-    started_at: 0, ended_at: null, expected_epochs: null, client_pid: null, sample_ms: 100, gpu_source: 'all', meta: '{}',
-    baseline: '{}', energy: null, analysis: null, energy_prefix: null, ...over };
+  return { rid: 1, id: 'run1abc', name: null, command: [], cwd: null, status: 'running', exit_code: null, signal: null,
+    started_at: 0, ended_at: null, expected_epochs: null, client_pid: null, sample_ms: 100, gpu_source: 'all', meta: {},
+    baseline: {}, energy: null, analysis: null, energy_prefix: null, ...over };
 }
 
-function source(r: RunRow): HubSource & { rows: RunRow[] } {
+type Source = HubSource & { rows: RunRow[]; listeners: Set<RunListener>; gpuListeners: Set<(b: readonly GpuSample[]) => void>;
+  time: FakeScheduler };
+
+function source(r: RunRow): Source {
   const rows = [r];
+  const listeners = new Set<RunListener>();
+  const gpuListeners = new Set<(b: readonly GpuSample[]) => void>();
+  const time = new FakeScheduler(0);
+  const sub = <T>(set: Set<T>, l: T): (() => void) => (set.add(l), () => set.delete(l));
   return {
-    rows,
-    listeners: new Set(),
-    gpuListeners: new Set(),
-    runs: {
-      list: () => rows.filter((x) => x.status === 'running'),
-      devices: () => [{ uuid: A, idx: 0 }, { uuid: B, idx: 1 }],
+    rows, listeners, gpuListeners, time, clock: time, scheduler: time,
+    events: { onRun: (l) => sub(listeners, l), onGpu: (l) => sub(gpuListeners, l) },
+    queries: {
+      running: () => rows.filter((x) => x.status === 'running'),
+      runDevices: () => [{ uuid: A, idx: 0 }, { uuid: B, idx: 1 }],
     },
   };
 }
+
+const ENERGY = { totalJ: 12, gpuJ: 12, ramJ: 0, cpuJ: null, gpuCoverage: 1, gaps: [] };
 
 class Sink implements SseSink {
   text = '';
@@ -52,7 +61,7 @@ const sample = (uuid: string, t: number, powerW: number | null): GpuSample => ({
   memUsedMiB: null, memTotalMiB: null, tempC: null, smClockMHz: null,
 });
 
-function feed(src: HubSource, batch: GpuSample[]): void {
+function feed(src: Source, batch: GpuSample[]): void {
   for (const l of src.gpuListeners) l(batch);
 }
 
@@ -83,12 +92,12 @@ describe('SseHub', () => {
     const hub = new SseHub(src, { ringSize: 3 });
     const first = new Sink();
     hub.subscribe(r, first, null);
-    const emit = (kind: string, data: object): void => {
-      for (const l of src.listeners) l(r, kind, data);
+    const emit = (e: RunEvent): void => {
+      for (const l of src.listeners) l(r, e);
     };
-    for (let e = 1; e <= 4; e++) emit('epoch', { epoch: e, event: 'end' });
-    emit('projection', { powerBasedJ: 5 });
-    emit('ignored-kind', {});
+    for (let e = 1; e <= 4; e++) emit({ kind: 'epoch', data: { epoch: e, event: 'end', at: e } });
+    emit({ kind: 'projection', data: { projection: { powerBasedJ: 5, epochEnergyBasedJ: null, windowEpochs: 5, stableFromEpoch: 1,
+      provisional: true, powerBased: null, epochEnergyBased: null } } });
     const seen = first.events();
     assert.deepEqual(seen.map((e) => e.event), ['epoch', 'epoch', 'epoch', 'epoch', 'projection']);
     assert.ok(seen.every((e, i) => i === 0 || e.id > (seen[i - 1] as { id: number }).id), 'ids increase');
@@ -96,7 +105,7 @@ describe('SseHub', () => {
     hub.subscribe(r, resumed, (seen[2] as { id: number }).id);
     assert.deepEqual(resumed.events().map((e) => e.data.epoch ?? 'p'), [4, 'p'], 'events after the given id, from the ring');
     const ended = { ...r, status: 'succeeded' as const };
-    for (const l of src.listeners) l(ended, 'status', { status: 'succeeded' });
+    for (const l of src.listeners) l(ended, { kind: 'status', data: { status: 'succeeded', energy: ENERGY } });
     assert.equal(first.ended && resumed.ended, true, 'streams end after the final status');
     assert.equal(first.events().at(-1)?.event, 'status');
     assert.equal(hub.clients, 0);
@@ -108,7 +117,7 @@ describe('SseHub', () => {
   });
 
   it('a finished run without buffered events gets a status from the row', () => {
-    const r = run({ status: 'failed', energy: JSON.stringify({ totalJ: 12 }) });
+    const r = run({ status: 'failed', energy: ENERGY });
     const hub = new SseHub(source(r));
     const sink = new Sink();
     hub.subscribe(r, sink, null);
@@ -126,20 +135,27 @@ describe('SseHub', () => {
     const fast = new Sink();
     hub.subscribe(r, slow, null);
     hub.subscribe(r, fast, null);
-    for (let e = 1; e <= 10; e++) for (const l of src.listeners) l(r, 'epoch', { epoch: e });
+    for (let e = 1; e <= 10; e++) for (const l of src.listeners) l(r, { kind: 'epoch', data: { epoch: e, event: 'end', at: e } });
     assert.equal(fast.events().length, 10);
     assert.equal(slow.events().length, 0);
     assert.equal(hub.dropped, 10);
     hub.close();
   });
 
-  it('sends heartbeat comments', async () => {
+  it('sends heartbeat comments on its scheduler, and no timer is left after close', async () => {
     const r = run();
-    const hub = new SseHub(source(r), { heartbeatMs: 20 });
+    const src = source(r);
+    const hub = new SseHub(src, { heartbeatMs: 20 });
     const sink = new Sink();
     hub.subscribe(r, sink, null);
-    await waitFor(() => sink.text.includes(': keepalive\n\n'), 5000, 'a heartbeat');
+    await src.time.advance(19);
+    assert.equal(sink.text.includes(': keepalive'), false, 'not before the interval');
+    await src.time.advance(1);
+    assert.equal(sink.text.split(': keepalive\n\n').length - 1, 1);
+    await src.time.advance(40);
+    assert.equal(sink.text.split(': keepalive\n\n').length - 1, 3);
     hub.close();
     assert.equal(sink.ended, true, 'close ends open streams');
+    assert.equal(src.time.pending, 0);
   });
 });

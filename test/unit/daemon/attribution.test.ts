@@ -4,7 +4,7 @@ import { matchGpuList } from '../../../src/daemon/attribution.js';
 import type { DeviceRow } from '../../../src/store/runs.js';
 
 const dev = (id: number, idx: number, uuid: string, mig: string[] = []): DeviceRow => ({
-  id, uuid, idx, name: 'X', power_limit_w: 300, max_power_limit_w: 300, mem_total_mib: 1, mig_uuids: JSON.stringify(mig),
+  id, uuid, idx, name: 'X', power_limit_w: 300, max_power_limit_w: 300, mem_total_mib: 1, mig_uuids: mig,
   driver_version: null, cuda_version: null,
 });
 const devices = [

@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { loadConfig } from '../../../src/config/load.js';
 import { importRun } from '../../../src/import/importer.js';
-import { openDatabase, type DB } from '../../../src/store/db.js';
+import { openRunSet } from '../../../src/runs/open.js';
+import type { DB } from '../../../src/store/db.js';
 import { EpochStore } from '../../../src/store/epochs.js';
 import { RunStore } from '../../../src/store/runs.js';
 
@@ -13,8 +14,9 @@ const TRACES = resolve('test/fixtures/traces');
 const tmp = mkdtempSync(join(tmpdir(), 'import-test-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const cfg = loadConfig({ env: { PROFILER_HOME: tmp } });
-const db: DB = openDatabase(join(tmp, 'profiler.db'));
-after(() => db.close());
+const set = openRunSet(cfg, { path: join(tmp, 'profiler.db') });
+const db: DB = set.db;
+after(() => set.close());
 
 const TABLES = ['runs', 'devices', 'run_devices', 'gpu_samples', 'proc_samples', 'epochs', 'events'];
 const counts = (): Record<string, number> =>
@@ -36,7 +38,7 @@ test('every real trace imports within 1 % of the GPU energy the study published'
   for (const r of ref) {
     const file = r[0] as string;
     const published = Number(r[5]) * 1000;
-    const res = await importRun(db, cfg, { gpuCsv: [join(TRACES, file)], memCsv: join(TRACES, file.replace('gpu-power', 'cpu-mem-usage')) });
+    const res = await importRun(set, { gpuCsv: [join(TRACES, file)], memCsv: join(TRACES, file.replace('gpu-power', 'cpu-mem-usage')) });
     const err = (res.energy.gpuJ - published) / published;
     errors.push(Math.abs(err));
     console.log(`# ${file}: ${(res.energy.gpuJ / 1000).toFixed(3)} kJ vs ${r[5]} kJ published (${(err * 100).toFixed(3)} %)`);
@@ -45,7 +47,7 @@ test('every real trace imports within 1 % of the GPU energy the study published'
     assert.ok(res.memRows > 0 && res.energy.ramJ > 0);
     const run = new RunStore(db).byId(res.id);
     assert.equal(run?.status, 'imported');
-    assert.deepEqual(JSON.parse(run?.energy ?? 'null').gpuJ, res.energy.gpuJ);
+    assert.deepEqual(run?.energy?.gpuJ, res.energy.gpuJ);
   }
   errors.sort((a, b) => a - b);
   console.log(`# median |error| ${(((errors[3] as number) + (errors[4] as number)) / 2 * 100).toFixed(3)} %`);
@@ -53,19 +55,19 @@ test('every real trace imports within 1 % of the GPU energy the study published'
 
 test('a last line cut off mid-row is skipped and reported; the same cut anywhere else is an error', async () => {
   const cut = write(STUDY_HEAD + studyRow(0, 100) + studyRow(1, 100) + '2023-01-21 12:21:02.000,NVIDIA GeForce RTX 3070,50 %,2 %,81');
-  const r = await importRun(db, cfg, { gpuCsv: [cut] });
+  const r = await importRun(set, { gpuCsv: [cut] });
   assert.equal(r.gpuRows, 2);
   assert.deepEqual(r.cutLines, [cut]);
   assert.equal(r.energy.gpuJ, 100);
   const before = counts();
   const mid = write(STUDY_HEAD + studyRow(0, 100) + '2023-01-21 12:21:01.000,NVIDIA GeForce RTX 3070,50 %\n' + studyRow(2, 100));
-  await assert.rejects(importRun(db, cfg, { gpuCsv: [mid] }), { message: `${mid}:3: expected 9 columns, got 3` });
+  await assert.rejects(importRun(set, { gpuCsv: [mid] }), { message: `${mid}:3: expected 9 columns, got 3` });
   assert.deepEqual(counts(), before);
 });
 
 test('malformed inputs fail with FILE:LINE and leave the database unchanged', async () => {
   const gpu = goodGpu();
-  const cases: [Parameters<typeof importRun>[2], RegExp][] = [
+  const cases: [Parameters<typeof importRun>[1], RegExp][] = [
     [{ gpuCsv: [write(STUDY_HEAD + studyRow(0, 1) + studyRow(1, 1).replace('1.00 W', 'abc W') + studyRow(2, 1))] }, /:3: column "power.draw": not a number: "abc W"$/],
     [{ gpuCsv: [write(STUDY_HEAD + studyRow(0, 1) + studyRow(1, 1).replace('12:21:01', '12:61:01') + studyRow(2, 1))] }, /:3: bad timestamp "2023-01-21 12:61:01.000"$/],
     [{ gpuCsv: [write(STUDY_HEAD + studyRow(0, 1) + studyRow(1, 1).replace(',36\n', ',36,7\n') + studyRow(2, 1))] }, /:3: expected 9 columns, got 10$/],
@@ -80,7 +82,7 @@ test('malformed inputs fail with FILE:LINE and leave the database unchanged', as
   ];
   for (const [opts, re] of cases) {
     const before = counts();
-    await assert.rejects(importRun(db, cfg, opts), (err: Error) => {
+    await assert.rejects(importRun(set, opts), (err: Error) => {
       assert.match(err.message, re);
       return true;
     });
@@ -92,7 +94,7 @@ test('malformed inputs fail with FILE:LINE and leave the database unchanged', as
 test('epochs follow the study: the first starts at the first GPU sample; per-epoch energy sums to the epochs span', async () => {
   const gpu = goodGpu();
   const ep = write('epoch,end_time\n0,2023-01-21 12:21:02.000000\n1,2023-01-21 12:21:04.500000\n');
-  const r = await importRun(db, cfg, { gpuCsv: [gpu], epochsCsv: ep, name: 'with epochs' });
+  const r = await importRun(set, { gpuCsv: [gpu], epochsCsv: ep, name: 'with epochs' });
   assert.equal(r.epochs, 2);
   const run = new RunStore(db).byId(r.id);
   assert.ok(run);
@@ -110,19 +112,19 @@ test('epochs follow the study: the first starts at the first GPU sample; per-epo
 test('interleaved GPUs: by uuid column, by index column, and by a repeating group without either', async () => {
   const t = (s: number): string => `2026/07/14 08:12:${String(s).padStart(2, '0')}.000`;
   const byUuid = write('timestamp, uuid, power.draw [W]\n' + [0, 1, 2].map((s) => `${t(s)}, GPU-aaa, 100.00 W\n${t(s)}, GPU-bbb, 50.00 W\n`).join(''));
-  const a = await importRun(db, cfg, { gpuCsv: [byUuid] });
+  const a = await importRun(set, { gpuCsv: [byUuid] });
   assert.deepEqual(a.devices, ['GPU-aaa', 'GPU-bbb']);
   assert.equal(a.energy.gpuJ, 300);
   const byIndex = write('timestamp, index, name, power.draw [W]\n' + [0, 1, 2].map((s) => `${t(s)}, 0, A, 100.00 W\n${t(s)}, 1, A, 50.00 W\n`).join(''));
-  const b = await importRun(db, cfg, { gpuCsv: [byIndex] });
+  const b = await importRun(set, { gpuCsv: [byIndex] });
   assert.equal(b.devices.length, 2);
   assert.equal(b.energy.gpuJ, 300);
   const grouped = write(STUDY_HEAD + [0, 1, 2, 3].map((s) => studyRow(s, 100) + studyRow(s, 50)).join(''));
-  const c = await importRun(db, cfg, { gpuCsv: [grouped] });
+  const c = await importRun(set, { gpuCsv: [grouped] });
   assert.equal(c.devices.length, 2);
   assert.equal(c.energy.gpuJ, 450);
   const devs = new RunStore(db).devices((new RunStore(db).byId(c.id) as { rid: number }).rid);
   assert.deepEqual(devs.map((d) => [d.idx, d.name, d.max_power_limit_w]), [[0, 'NVIDIA GeForce RTX 3070', 240], [1, 'NVIDIA GeForce RTX 3070', 240]]);
   const names = write(STUDY_HEAD + [0, 1, 2].map((s) => studyRow(s, 100) + studyRow(s, 50).replace('RTX 3070', 'RTX 3090')).join(''));
-  assert.equal((await importRun(db, cfg, { gpuCsv: [names] })).devices.length, 2);
+  assert.equal((await importRun(set, { gpuCsv: [names] })).devices.length, 2);
 });

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { greenAlgorithms, mlco2 } from '../analysis/estimators/index.js';
 import { packageRoot } from '../platform/paths.js';
-import type { DB } from '../store/db.js';
 import type { DeviceRow } from '../store/runs.js';
+import type { SampleReader } from '../store/sample-queries.js';
 
 export interface Baselines {
   mlco2J: number | null;
@@ -17,17 +17,13 @@ export interface Baselines {
 export class MeanCache {
   private readonly sums = new Map<string, { from: number; until: number; sum: number; n: number }>();
 
-  mean(db: DB, kind: 'util' | 'rss', id: number, from: number, to: number): number | null {
+  mean(reader: SampleReader, kind: 'util' | 'rss', id: number, from: number, to: number): number | null {
     const key = `${kind}:${id}:${from}`;
     let e = this.sums.get(key);
     if (!e || e.until > to) e = { from, until: from - 1, sum: 0, n: 0 };
     if (this.sums.size > 10_000) this.sums.clear();
-    const sql =
-      kind === 'util'
-        ? 'SELECT sum(util_gpu) AS s, count(util_gpu) AS n FROM gpu_samples WHERE dev = ? AND t > ? AND t <= ?'
-        : 'SELECT sum(rss_bytes) AS s, count(rss_bytes) AS n FROM proc_samples WHERE rid = ? AND t > ? AND t <= ?';
-    const r = db.prepare(sql).get(id, e.until, to) as { s: number | null; n: number };
-    e = { from, until: to, sum: e.sum + (r.s ?? 0), n: e.n + r.n };
+    const r = reader.sumSince(kind, id, e.until, to);
+    e = { from, until: to, sum: e.sum + r.sum, n: e.n + r.n };
     this.sums.set(key, e);
     return e.n === 0 ? null : e.sum / e.n;
   }
@@ -65,7 +61,7 @@ export function tdpOf(d: Pick<DeviceRow, 'power_limit_w' | 'max_power_limit_w' |
  * 0.3725 W/GB × mean RAM GB of the process tree) × t, TDP per device by tdpOf (null where none is known).
  */
 export function computeBaselines(
-  db: DB,
+  reader: SampleReader,
   rid: number,
   devices: DeviceRow[],
   from: number,
@@ -80,9 +76,9 @@ export function computeBaselines(
     const limit = tdpOf(d);
     if (limit === null) return { mlco2J: null, greenAlgorithmsJ: null };
     tdp += limit;
-    usedTdp += limit * ((cache.mean(db, 'util', d.id, from, to) ?? 0) / 100);
+    usedTdp += limit * ((cache.mean(reader, 'util', d.id, from, to) ?? 0) / 100);
   }
-  const ramGB = (cache.mean(db, 'rss', rid, from, to) ?? 0) / 1e9;
+  const ramGB = (cache.mean(reader, 'rss', rid, from, to) ?? 0) / 1e9;
   // GA's usage factor applies to the devices' summed TDP: usage = Σ TDP_i × u_i / Σ TDP_i.
   const usage = tdp > 0 ? Math.min(1, usedTdp / tdp) : 0;
   return { mlco2J: mlco2(tdp, seconds), greenAlgorithmsJ: greenAlgorithms({ tdpW: tdp, usage, ramGB, seconds }) };

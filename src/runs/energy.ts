@@ -1,19 +1,47 @@
-import { energyParts, sumWithin, type EnergyParts } from '../analysis/run-energy.js';
+import { Integrator } from '../analysis/energy.js';
+import { cpuParts, sumWithin, type EnergyOptions, type EnergyParts } from '../analysis/run-energy.js';
 import type { Config } from '../config/schema.js';
 import type { EpochRow, EpochStore } from '../store/epochs.js';
+import type { EnergyPrefix, RunEnergy } from '../store/run-data.js';
 import type { RunRow, RunStore } from '../store/runs.js';
 import type { SampleStore } from '../store/samples.js';
 
-export interface RunEnergy {
-  totalJ: number;
-  gpuJ: number;
-  ramJ: number;
-  cpuJ: number | null;
-  gpuCoverage: number;
-  gaps: EnergyParts['gaps'];
-  /** Set on the live view of a running run, where `gaps` lists only the open tail's. */
-  gapCount?: number;
+export type { EnergyPrefix, RunEnergy } from '../store/run-data.js';
+
+/**
+ * Energy of a run's devices and process tree between consecutive cut times, from the stored raw samples. Parts sum
+ * exactly to the whole span, so per-epoch figures and the run total always agree.
+ */
+export function energyParts(
+  samples: SampleStore,
+  run: { rid: number },
+  devices: { id: number; uuid: string }[],
+  cuts: number[],
+  opts: EnergyOptions,
+): EnergyParts {
+  const n = Math.max(cuts.length - 1, 0);
+  const from = cuts[0] ?? 0;
+  const to = cuts[n] ?? 0;
+  const gpu = new Array<number>(n).fill(0);
+  const gaps: EnergyParts['gaps'] = [];
+  let covered = 0;
+  for (const d of devices) {
+    const it = new Integrator(cuts, opts.gpuMaxGapMs);
+    samples.eachGpuPower(d.id, from, to, (t, w) => it.push(t, w));
+    const r = it.finish();
+    r.parts.forEach((v, i) => (gpu[i] = (gpu[i] as number) + v));
+    covered += r.coveredMs.reduce((a, b) => a + b, 0);
+    for (const g of r.gaps) gaps.push({ ...g, device: d.uuid });
+  }
+  const ramIt = new Integrator(cuts, opts.procMaxGapMs);
+  samples.eachRamPower(run.rid, from, to, opts.ramWattsPerGB, (t, w) => ramIt.push(t, w));
+  const ram = ramIt.finish().parts;
+  const cpu = cpuParts(samples.cpuEnergy(from - opts.procMaxGapMs, to + opts.procMaxGapMs), cuts);
+  const span = to - from;
+  const gpuCoverage = devices.length === 0 || span <= 0 ? 1 : covered / (span * devices.length);
+  return { cuts, gpu, ram, cpu, gaps, gpuCoverage };
 }
+
 
 /** Computes run and epoch energy from the stored samples; the one place that knows how cuts map to epochs. */
 export class EnergyService {
@@ -41,9 +69,7 @@ export class EnergyService {
 
   /** Moves the running run's energy prefix forward to `until`, integrating only the new stretch. */
   advancePrefix(run: RunRow, until: number): void {
-    const prev: EnergyPrefix = run.energy_prefix
-      ? (JSON.parse(run.energy_prefix) as EnergyPrefix)
-      : { until: run.started_at, gpuJ: 0, ramJ: 0, cpuJ: 0, coveredMs: 0, gaps: 0 };
+    const prev: EnergyPrefix = run.energy_prefix ?? { until: run.started_at, gpuJ: 0, ramJ: 0, cpuJ: 0, coveredMs: 0, gaps: 0 };
     if (until <= prev.until) return;
     const p = energyParts(this.samples, run, this.runs.devices(run.rid), [prev.until, until], this.opts(run));
     const next: EnergyPrefix = {
@@ -55,13 +81,13 @@ export class EnergyService {
       // A gap reaching `until` goes on past it: the next stretch (or the tail) counts it.
       gaps: prev.gaps + p.gaps.filter((g) => g.to < until).length,
     };
-    this.runs.update(run.rid, { energy_prefix: JSON.stringify(next) });
+    this.runs.update(run.rid, { energy_prefix: next });
   }
 
   /** A running run's energy up to `now`: its prefix plus the open tail (O(tail), not O(run)). */
   live(run: RunRow, now: number): RunEnergy {
-    if (!run.energy_prefix) return this.compute(run, now).energy;
-    const pre = JSON.parse(run.energy_prefix) as EnergyPrefix;
+    const pre = run.energy_prefix;
+    if (!pre) return this.compute(run, now).energy;
     const tail = energyParts(this.samples, run, this.runs.devices(run.rid), [pre.until, Math.max(now, pre.until)], this.opts(run));
     const gpuJ = pre.gpuJ + (tail.gpu[0] ?? 0);
     const ramJ = pre.ramJ + (tail.ram[0] ?? 0);
@@ -117,16 +143,6 @@ export class EnergyService {
       rewritten,
     };
   }
-}
-
-/** Energy of a running run from its start up to `until` (the last finalized epoch end). */
-export interface EnergyPrefix {
-  until: number;
-  gpuJ: number;
-  ramJ: number;
-  cpuJ: number | null;
-  coveredMs: number;
-  gaps: number;
 }
 
 function aggregate(p: EnergyParts, a: number, b: number) {

@@ -1,10 +1,10 @@
-import type { RunEnergy } from '../daemon/energy-service.js';
-import type { EnergyService } from '../daemon/energy-service.js';
-import type { DB } from '../store/db.js';
-import type { EpochStore } from '../store/epochs.js';
-import type { RunRow, RunStore } from '../store/runs.js';
-import { computeBaselines, MeanCache, type Baselines } from './baselines.js';
+import type { ProjectionJson } from '../analysis/estimators/index.js';
 import type { Stabilization } from '../analysis/stabilization.js';
+import type { EpochRow } from '../store/epochs.js';
+import type { RunEnergy } from '../store/run-data.js';
+import type { RunRow } from '../store/runs.js';
+import { computeBaselines, type Baselines } from './baselines.js';
+import type { RunSet } from './open.js';
 
 export interface RunJson {
   id: string;
@@ -21,8 +21,8 @@ export interface RunJson {
   energy: { totalJ: number; gpuJ: number; ramJ: number; cpuJ: number | null; gpuCoverage: number; gaps: number };
   epochs?: EpochJson[];
   expectedEpochs: number | null;
-  stabilization: null | Record<string, unknown>;
-  projection: null | Record<string, unknown>;
+  stabilization: StabilizationJson | null;
+  projection: ProjectionJson | null;
   baselines: Baselines;
   meta: Record<string, string>;
   /** Mean power of each GPU (by uuid) in the seconds before the run started; {} when none was sampled then. */
@@ -56,27 +56,28 @@ export function isoLocal(ms: number): string {
   );
 }
 
-export interface ReportDeps {
-  db: DB;
-  runs: RunStore;
-  epochs: EpochStore;
-  energy: EnergyService;
-  now(): number;
-  /** Kept by the daemon so a running run's baselines read only new samples. */
-  means?: MeanCache;
+/** The contract's stabilization object: times as ISO strings (`at` chosen, `flussAt` FLUSS's location). */
+export interface StabilizationJson {
+  method: Stabilization['method'];
+  at: string | null;
+  epoch: number | null;
+  cacMin: number | null;
+  flussAt: string | null;
+  confident: boolean;
+  reason: string;
 }
+
+export type ReportDeps = Pick<RunSet, 'runs' | 'epochs' | 'energy' | 'reader' | 'clock' | 'means'>;
 
 /** The run JSON of CONTRACT.md; a running run's energy is computed live up to now. */
 export function runJson(deps: ReportDeps, row: RunRow, opts: { epochs: boolean }): RunJson {
-  const end = row.ended_at ?? deps.now();
+  const end = row.ended_at ?? deps.clock.now();
   const devices = deps.runs.devices(row.rid);
-  const energy: RunEnergy =
-    row.energy !== null ? (JSON.parse(row.energy) as RunEnergy) : deps.energy.live(row, end);
-  const analysis = row.analysis ? (JSON.parse(row.analysis) as Record<string, unknown>) : {};
+  const energy: RunEnergy = row.energy ?? deps.energy.live(row, end);
   const out: RunJson = {
     id: row.id,
     name: row.name,
-    command: JSON.parse(row.command) as string[],
+    command: row.command,
     status: row.status,
     exitCode: row.exit_code,
     signal: row.signal,
@@ -100,24 +101,23 @@ export function runJson(deps: ReportDeps, row: RunRow, opts: { epochs: boolean }
       gaps: energy.gapCount ?? energy.gaps.length,
     },
     expectedEpochs: row.expected_epochs,
-    stabilization: stabilizationJson(analysis.stabilization as Stabilization | null | undefined),
-    projection: (analysis.projection as Record<string, unknown> | undefined) ?? null,
-    baselines: computeBaselines(deps.db, row.rid, devices, row.started_at, end, deps.means),
-    meta: JSON.parse(row.meta) as Record<string, string>,
-    idleBaselineW: JSON.parse(row.baseline) as Record<string, number>,
+    stabilization: stabilizationJson(row.analysis?.stabilization),
+    projection: row.analysis?.projection ?? null,
+    baselines: computeBaselines(deps.reader, row.rid, devices, row.started_at, end, deps.means),
+    meta: row.meta,
+    idleBaselineW: row.baseline,
   };
   if (opts.epochs) out.epochs = deps.epochs.list(row.rid).map(epochJson);
   return out;
 }
 
-/** The contract's stabilization object: times as ISO strings (`at` chosen, `flussAt` FLUSS's location). */
-export function stabilizationJson(s: Stabilization | null | undefined): Record<string, unknown> | null {
+export function stabilizationJson(s: Stabilization | null | undefined): StabilizationJson | null {
   if (!s) return null;
   const iso = (ms: number | null): string | null => (ms === null || !Number.isFinite(ms) ? null : isoLocal(ms));
   return { method: s.method, at: iso(s.at), epoch: s.epoch, cacMin: s.cacMin, flussAt: iso(s.flussAt), confident: s.confident, reason: s.reason };
 }
 
-export function epochJson(e: import('../store/epochs.js').EpochRow): EpochJson {
+export function epochJson(e: EpochRow): EpochJson {
   return {
     epoch: e.epoch,
     printed: e.printed,

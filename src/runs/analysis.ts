@@ -2,16 +2,15 @@ import type { Logger } from 'pino';
 import { ESTIMATORS, projectionJson, type EpochStat } from '../analysis/estimators/index.js';
 import { detectStabilization, type Stabilization, type StabilizationInput } from '../analysis/stabilization.js';
 import type { Config } from '../config/schema.js';
-import type { DB } from '../store/db.js';
-import { EpochStore, type EpochRow } from '../store/epochs.js';
-import { RunStore, type RunRow } from '../store/runs.js';
+import type { Clock } from '../platform/clock.js';
+import type { RunListener } from './lifecycle.js';
+import type { RunSet } from './open.js';
+import type { EpochRow, EpochStore } from '../store/epochs.js';
+import type { RunAnalysis } from '../store/run-data.js';
+import type { RunRow, RunStore } from '../store/runs.js';
+import type { SampleReader } from '../store/sample-queries.js';
 
-export interface RunAnalysis {
-  stabilization: Stabilization | null;
-  projection: ReturnType<typeof projectionJson>;
-  /** Closed epochs when the stabilization was last computed. */
-  decidedAtEpochs?: number;
-}
+export type { RunAnalysis } from '../store/run-data.js';
 
 /**
  * The run's power (GPU sum + RAM) on the detector's grid, aggregated in SQL: per device and bin the mean power,
@@ -26,7 +25,7 @@ export class PowerGridCache {
   private bins = 0;
   private key = '';
 
-  update(db: DB, run: RunRow, devIds: number[], to: number, cfg: Config): { t: Float64Array; powerW: Float64Array } {
+  update(reader: SampleReader, run: RunRow, devIds: number[], to: number, cfg: Config): { t: Float64Array; powerW: Float64Array } {
     const g = cfg.stabilization.gridMs;
     const from = run.started_at;
     const key = `${run.rid}:${g}:${devIds.join(',')}`;
@@ -41,25 +40,14 @@ export class PowerGridCache {
     this.seen.fill(0, first);
     this.ram.fill(Number.NaN, first);
     const since = from + first * g;
-    if (devIds.length > 0) {
-      const rows = db
-        .prepare(
-          `SELECT CAST((t - ?) / ? AS INTEGER) AS b, dev, avg(power_cw) AS p FROM gpu_samples
-           WHERE dev IN (${devIds.map(() => '?').join(',')}) AND t >= ? AND t <= ? AND power_cw IS NOT NULL GROUP BY dev, b`,
-        )
-        .raw()
-        .all(from, g, ...devIds, since, to) as [number, number, number][];
-      for (const [b, , p] of rows) {
-        if (b < first || b >= nBins) continue;
-        this.gpu[b] = (this.gpu[b] as number) + p / 100;
-        this.seen[b] = (this.seen[b] as number) + 1;
-      }
+    for (const [b, , p] of reader.gpuBins(devIds, from, g, since, to)) {
+      if (b < first || b >= nBins) continue;
+      this.gpu[b] = (this.gpu[b] as number) + p;
+      this.seen[b] = (this.seen[b] as number) + 1;
     }
-    const ramRows = db
-      .prepare('SELECT CAST((t - ?) / ? AS INTEGER) AS b, avg(rss_bytes) AS r FROM proc_samples WHERE rid = ? AND t >= ? AND t <= ? GROUP BY b')
-      .raw()
-      .all(from, g, run.rid, since, to) as [number, number][];
-    for (const [b, r] of ramRows) if (b >= first && b < nBins) this.ram[b] = (r / 1048576) * (cfg.ramWattsPerGB / 1000);
+    for (const [b, r] of reader.rssBins(run.rid, from, g, since, to)) {
+      if (b >= first && b < nBins) this.ram[b] = (r / 1048576) * (cfg.ramWattsPerGB / 1000);
+    }
     this.bins = nBins;
     const t = new Float64Array(nBins);
     const powerW = new Float64Array(nBins);
@@ -89,8 +77,8 @@ export class PowerGridCache {
 }
 
 /** The power grid of a run in one go (see PowerGridCache). */
-export function powerGrid(db: DB, run: RunRow, devIds: number[], to: number, cfg: Config): { t: Float64Array; powerW: Float64Array } {
-  return new PowerGridCache().update(db, run, devIds, to, cfg);
+export function powerGrid(reader: SampleReader, run: RunRow, devIds: number[], to: number, cfg: Config): { t: Float64Array; powerW: Float64Array } {
+  return new PowerGridCache().update(reader, run, devIds, to, cfg);
 }
 
 /** Sampling jitter leaves an occasional empty bin; a hole of ≤ maxBins between readings is interpolated for the
@@ -132,12 +120,11 @@ export class AnalysisService {
 
   constructor(
     private readonly cfg: Config,
-    private readonly db: DB,
-    private readonly runs: RunStore,
-    private readonly epochs: EpochStore,
+    private readonly set: Pick<RunSet, 'runs' | 'epochs' | 'reader'>,
     private readonly log: Logger,
-    private readonly emit: (run: RunRow, kind: string, data: object) => void,
+    private readonly emit: RunListener,
     private readonly detect: (input: StabilizationInput) => Promise<Stabilization | null>,
+    private readonly clock: Clock,
   ) {}
 
   /** Schedules an update; updates of one run never overlap (a request during one runs once more after it). */
@@ -150,7 +137,7 @@ export class AnalysisService {
     const p = (async () => {
       do {
         this.again.delete(runId);
-        const run = this.runs.byId(runId);
+        const run = this.set.runs.byId(runId);
         if (run) await this.analyze(run).catch((err: unknown) => this.log.warn({ err, run: runId }, 'analysis failed'));
       } while (this.again.has(runId));
     })().finally(() => this.inflight.delete(runId));
@@ -161,18 +148,18 @@ export class AnalysisService {
   async analyze(run: RunRow): Promise<RunAnalysis> {
     const st = this.cfg.stabilization;
     const finished = run.status !== 'running';
-    const rows = this.epochs.list(run.rid);
+    const rows = this.set.epochs.list(run.rid);
     const closed = rows.map(stat).filter((s): s is EpochStat => s !== null);
-    const prev = run.analysis ? (JSON.parse(run.analysis) as RunAnalysis) : { stabilization: null, projection: null };
+    const prev: RunAnalysis = run.analysis ?? { stabilization: null, projection: null };
     let stabilization = prev.stabilization;
     // Until epoch `fixedEpoch` has closed a confident verdict can still move; from then on it is final.
     const final = stabilization?.confident === true && prev.decidedAtEpochs !== undefined && prev.decidedAtEpochs >= st.fixedEpoch;
     const closedCount = rows.filter((e) => e.ended_at !== null).length;
     if (!final) {
-      const to = run.ended_at ?? Date.now();
+      const to = run.ended_at ?? this.clock.now();
       let cache = this.grids.get(run.id);
       if (!cache) this.grids.set(run.id, (cache = new PowerGridCache()));
-      const grid = cache.update(this.db, run, this.runs.devices(run.rid).map((d) => d.id), to, this.cfg);
+      const grid = cache.update(this.set.reader, run, this.set.runs.devices(run.rid).map((d) => d.id), to, this.cfg);
       const epochEnds = rows.filter((e) => e.ended_at !== null).map((e) => e.ended_at as number);
       const input = { ...grid, epochEnds, config: st, maxPoints: st.maxPoints };
       // A short series costs less than starting a worker thread: analyse it here.
@@ -195,17 +182,16 @@ export class AnalysisService {
     const projection = projectionJson(power ?? null, epochEnergy ?? null, s, st.windowEpochs);
     const result: RunAnalysis = { stabilization, projection, decidedAtEpochs: final ? prev.decidedAtEpochs : closedCount };
     if (finished || (stabilization?.confident && closedCount >= st.fixedEpoch)) this.grids.delete(run.id);
-    this.runs.update(run.rid, { analysis: JSON.stringify(result) });
-    if (JSON.stringify(prev.stabilization) !== JSON.stringify(stabilization)) this.emit(run, 'stabilization', { stabilization });
-    if (projection) this.emit(run, 'projection', { projection });
+    this.set.runs.update(run.rid, { analysis: result });
+    if (JSON.stringify(prev.stabilization) !== JSON.stringify(stabilization)) this.emit(run, { kind: 'stabilization', data: { stabilization } });
+    if (projection) this.emit(run, { kind: 'projection', data: { projection } });
     return result;
   }
 }
 
 /** One analysis outside the daemon (imports, `profiler evaluate`): FLUSS runs in this thread. */
-export function analyzeOnce(cfg: Config, db: DB, runId: string, log: Logger): Promise<RunAnalysis | null> {
-  const runs = new RunStore(db);
-  const svc = new AnalysisService(cfg, db, runs, new EpochStore(db), log, () => {}, async (i) => detectStabilization(i));
-  const run = runs.byId(runId);
+export function analyzeOnce(set: RunSet, runId: string, log: Logger): Promise<RunAnalysis | null> {
+  const svc = new AnalysisService(set.cfg, set, log, () => {}, async (i) => detectStabilization(i), set.clock);
+  const run = set.runs.byId(runId);
   return run ? svc.analyze(run) : Promise.resolve(null);
 }

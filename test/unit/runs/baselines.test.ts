@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { computeBaselines, MeanCache } from '../../../src/report/baselines.js';
+import { computeBaselines, MeanCache } from '../../../src/runs/baselines.js';
 import { openDatabase } from '../../../src/store/db.js';
+import { SampleReader } from '../../../src/store/sample-queries.js';
 import { RunStore, type DeviceRow } from '../../../src/store/runs.js';
 import { SampleStore } from '../../../src/store/samples.js';
 
@@ -26,21 +27,21 @@ describe('baselines (MLCO2, Green Algorithms)', () => {
     samples.flush();
     const dev = runs.allDevices()[0] as DeviceRow;
     const cache = new MeanCache();
-    computeBaselines(db, run.rid, [dev], t0, t0 + 40_000, cache); // an earlier GET of the running run
-    const b = computeBaselines(db, run.rid, [dev], t0, t0 + 100_000, cache);
-    const fresh = computeBaselines(db, run.rid, [dev], t0, t0 + 100_000);
+    computeBaselines(new SampleReader(db), run.rid, [dev], t0, t0 + 40_000, cache); // an earlier GET of the running run
+    const b = computeBaselines(new SampleReader(db), run.rid, [dev], t0, t0 + 100_000, cache);
+    const fresh = computeBaselines(new SampleReader(db), run.rid, [dev], t0, t0 + 100_000);
     assert.deepEqual(b, fresh);
     assert.equal(b.mlco2J, 300 * 100);
     const usage = (50 * 0.4 + 51 * 0.8) / 101;
     assert.ok(Math.abs((b.greenAlgorithmsJ as number) - (300 * usage + 0.3725 * 4) * 100) < 1e-6);
-    assert.deepEqual(computeBaselines(db, run.rid, [], t0, t0 + 1), { mlco2J: null, greenAlgorithmsJ: null });
+    assert.deepEqual(computeBaselines(new SampleReader(db), run.rid, [], t0, t0 + 1), { mlco2J: null, greenAlgorithmsJ: null });
     db.close();
   });
 });
 
 describe('TDP of a device', () => {
   it('is its power limit, else its max limit, else the known board power of its model', async () => {
-    const { tdpOf } = await import('../../../src/report/baselines.js');
+    const { tdpOf } = await import('../../../src/runs/baselines.js');
     assert.equal(tdpOf({ power_limit_w: 280, max_power_limit_w: 350, name: 'NVIDIA GeForce RTX 3090' }), 280);
     assert.equal(tdpOf({ power_limit_w: null, max_power_limit_w: 350, name: 'x' }), 350);
     assert.equal(tdpOf({ power_limit_w: null, max_power_limit_w: null, name: 'NVIDIA GeForce RTX 3090' }), 350);

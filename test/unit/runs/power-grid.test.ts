@@ -4,8 +4,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../../src/config/load.js';
-import { PowerGridCache, powerGrid } from '../../../src/daemon/analysis-service.js';
+import { PowerGridCache, powerGrid } from '../../../src/runs/analysis.js';
 import { openDatabase } from '../../../src/store/db.js';
+import { SampleReader } from '../../../src/store/sample-queries.js';
 import { RunStore } from '../../../src/store/runs.js';
 import { SampleStore } from '../../../src/store/samples.js';
 
@@ -30,10 +31,10 @@ describe('power grid for the detector', () => {
     const ids = devs.map((d) => d.id);
     const cache = new PowerGridCache();
     add(t0, t0 + 30_000);
-    cache.update(db, run, ids, t0 + 31_000, cfg);
+    cache.update(new SampleReader(db), run, ids, t0 + 31_000, cfg);
     add(t0 + 30_000, t0 + 60_000); // includes samples for bins the first update saw as still empty
-    const inc = cache.update(db, run, ids, t0 + 61_500, cfg);
-    const fresh = powerGrid(db, run, ids, t0 + 61_500, cfg);
+    const inc = cache.update(new SampleReader(db), run, ids, t0 + 61_500, cfg);
+    const fresh = powerGrid(new SampleReader(db), run, ids, t0 + 61_500, cfg);
     assert.equal(inc.t.length, 62);
     assert.deepEqual(Array.from(inc.t), Array.from(fresh.t));
     assert.deepEqual(Array.from(inc.powerW), Array.from(fresh.powerW));

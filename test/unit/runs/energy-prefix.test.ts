@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../../src/config/load.js';
-import { EnergyService } from '../../../src/daemon/energy-service.js';
+import { EnergyService } from '../../../src/runs/energy.js';
 import { openDatabase } from '../../../src/store/db.js';
 import { EpochStore } from '../../../src/store/epochs.js';
 import { RunStore, type RunRow } from '../../../src/store/runs.js';
@@ -47,7 +47,7 @@ describe('live energy of a running run: stored prefix + open tail', () => {
       assert.ok(Math.abs(live.gpuCoverage - whole.gpuCoverage) < 1e-9);
     }
     svc.advancePrefix(run, t0 + 40_000); // going back is ignored
-    assert.equal(JSON.parse((runs.byId(run0.id) as RunRow).energy_prefix as string).until, t0 + 50_000);
+    assert.equal(runs.byId(run0.id)?.energy_prefix?.until, t0 + 50_000);
     db.close();
   });
 });

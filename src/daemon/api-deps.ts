@@ -1,0 +1,96 @@
+import type { ApiDeps, MetricsSnapshot } from '../api/deps.js';
+import { FINISHED_RUN_RETENTION_MS } from '../api/metrics.js';
+import { exportRun } from '../export/index.js';
+import type { Scheduler } from '../platform/clock.js';
+import type { AnalysisService } from '../runs/analysis.js';
+import type { RunListener } from '../runs/lifecycle.js';
+import type { MeteredEnergy } from '../runs/metered.js';
+import type { RunSet } from '../runs/open.js';
+import { epochJson, runJson, stabilizationJson } from '../runs/report.js';
+import type { GpuSample } from '../samplers/types.js';
+import { bucketWidth } from '../store/sample-queries.js';
+import type { GpuRegistry } from './gpu-registry.js';
+import type { Recorder } from './recorder.js';
+import type { SamplingService } from './sampling.js';
+
+/** The runtime parts the API is served from. */
+export interface ApiSources {
+  set: RunSet;
+  recorder: Recorder;
+  sampling: SamplingService;
+  registry: GpuRegistry;
+  analysis: AnalysisService;
+  metered: MeteredEnergy;
+  scheduler: Scheduler;
+  runListeners: Set<RunListener>;
+  gpuListeners: Set<(batch: readonly GpuSample[]) => void>;
+  health(): Record<string, unknown>;
+}
+
+const subscribe = <T>(set: Set<T>, l: T): (() => void) => {
+  set.add(l);
+  return () => set.delete(l);
+};
+
+function metrics(s: ApiSources): MetricsSnapshot {
+  const { set, metered, sampling } = s;
+  const now = set.clock.now();
+  const running = set.runs.list({ status: 'running' });
+  metered.retain(new Set(running.map((r) => r.id)));
+  const finished = set.runs.endedSince(now - FINISHED_RUN_RETENTION_MS, 1000);
+  return {
+    running: running.map((r) => ({ id: r.id, energy: metered.run(r, now), projection: r.analysis?.projection ?? null })),
+    finished: finished.map((r) => ({ id: r.id, energy: r.energy ?? { totalJ: 0, gpuJ: 0, ramJ: 0, cpuJ: null, gpuCoverage: 0, gaps: [] },
+      projection: r.analysis?.projection ?? null })),
+    gpus: metered.streamTotals(),
+    samplers: [sampling.gpuHealth],
+    samplesReceived: sampling.samplesReceived,
+    rowsWritten: set.samples.rowsWritten,
+    rowsPending: set.samples.pending,
+    rowsDropped: set.samples.rowsDropped,
+  };
+}
+
+/** The narrow interface the HTTP API declares, served by the daemon's parts. */
+export function apiDepsOf(s: ApiSources): ApiDeps {
+  const { set, recorder } = s;
+  return {
+    clock: set.clock,
+    scheduler: s.scheduler,
+    events: { onRun: (l) => subscribe(s.runListeners, l), onGpu: (l) => subscribe(s.gpuListeners, l) },
+    commands: {
+      warmUp: (ms) => s.sampling.warmUp(ms),
+      start: (req) => recorder.start(req),
+      attach: (run, pid) => recorder.attach(run, pid),
+      mark: (run, m) => recorder.mark(run, m),
+      finish: (run, f) => recorder.finish(run, f),
+    },
+    queries: {
+      health: () => s.health(),
+      devices: () => ({
+        devices: set.runs.allDevices().map((d) => ({ uuid: d.uuid, index: d.idx, name: d.name, powerLimitW: d.power_limit_w,
+          memTotalMiB: d.mem_total_mib, driverVersion: d.driver_version, cudaVersion: d.cuda_version })),
+        warnings: s.registry.warnings,
+      }),
+      resolve: (ref) => set.runs.resolve(ref),
+      list: (o) => set.runs.list(o),
+      running: () => set.runs.list({ status: 'running' }),
+      runDevices: (run) => set.runs.devices(run.rid),
+      report: (run, o) => runJson(set, run, o),
+      epochs: (run) => set.epochs.list(run.rid).map(epochJson),
+      analysisOf: (run) => ({ stabilization: stabilizationJson(run.analysis?.stabilization), projection: run.analysis?.projection ?? null }),
+      samples: (run, from, to, maxPoints) => {
+        const bucketMs = bucketWidth(from, to, maxPoints);
+        set.samples.flush();
+        const devices = set.runs.devices(run.rid).map((d) => ({
+          uuid: d.uuid, index: d.idx, points: set.reader.downsampleGpuPower(d.id, from, to, bucketMs) }));
+        return { id: run.id, from, to, bucketMs, devices };
+      },
+      exportRun: (run, format, opts) => {
+        set.samples.flush();
+        return exportRun(set, run, format, opts);
+      },
+      metrics: () => metrics(s),
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import type { Gap } from '../analysis/energy.js';
+import type { ProjectionJson } from '../analysis/estimators/index.js';
+import type { Stabilization } from '../analysis/stabilization.js';
+
+/** A stretch of a device's power that integration did not bridge. */
+export type DeviceGap = Gap & { device: string };
+
+/** A run's energy as stored once it ended (and as computed live while it runs). */
+export interface RunEnergy {
+  totalJ: number;
+  gpuJ: number;
+  ramJ: number;
+  cpuJ: number | null;
+  gpuCoverage: number;
+  gaps: DeviceGap[];
+  /** Set on the live view of a running run, where `gaps` lists only the open tail's. */
+  gapCount?: number;
+}
+
+/** Energy of a running run from its start up to `until` (the last finalized epoch end). */
+export interface EnergyPrefix {
+  until: number;
+  gpuJ: number;
+  ramJ: number;
+  cpuJ: number | null;
+  coveredMs: number;
+  gaps: number;
+}
+
+/** The cached analysis of a run: what /projection and /stabilization serve. */
+export interface RunAnalysis {
+  stabilization: Stabilization | null;
+  projection: ProjectionJson | null;
+  /** Closed epochs when the stabilization was last computed. */
+  decidedAtEpochs?: number;
+}
