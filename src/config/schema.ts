@@ -1,97 +1,139 @@
+import { KindGuard, Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { invalid } from '../errors.js';
 
-export interface StabilizationConfig {
-  gridMs: number;
-  m: number;
-  L: number;
-  exclFactor: number;
-  nRegimes: number;
-  fixedEpoch: number;
-  windowEpochs: number;
-  /** Longest power grid FLUSS analyses; longer ones are coarsened (bounded cost: two matrix profiles of this size). */
-  maxPoints?: number;
+// The one description of the settings: their type, their validation and the README table all come from here.
+// `env` is our own keyword: the PROFILER_* variable that sets the setting, where one does.
+
+interface Doc<T> {
+  default: T;
+  description: string;
+  env?: string;
 }
 
-export interface Config {
-  home: string;
-  port: number;
-  host: string;
-  token: string | null;
-  nvidiaSmi: string;
-  sampleMs: number;
-  processSampleMs: number;
-  computeAppsPollMs: number;
-  inventoryTimeoutMs: number;
-  watchdogIntervals: number;
-  gapIntervals: number;
-  samplerLingerMs: number;
-  baselineMs: number;
-  ramWattsPerGB: number;
-  procRoot: string;
-  powercapRoot: string;
-  daemonStartTimeoutMs: number;
-  flushMs: number;
-  /** A run whose command is gone this long without being finished (its client died) is marked interrupted. */
-  orphanAfterMs: number;
-  stabilization: StabilizationConfig;
-  carbonIntensityGPerKWh: number;
-  pue: number;
+const Int = (minimum: number, maximum: number, doc: Doc<number>) => Type.Integer({ minimum, maximum, ...doc });
+const Num = (minimum: number, maximum: number, doc: Doc<number>) => Type.Number({ minimum, maximum, ...doc });
+const Str = (doc: Doc<string>) => Type.String({ minLength: 1, ...doc });
+
+export const StabilizationSchema = Type.Object({
+  gridMs: Int(10, 600_000, { default: 1000, description: 'spacing of the power grid the detector analyses' }),
+  m: Int(3, 10_000, { default: 10, description: 'matrix-profile subsequence length, in grid points' }),
+  L: Int(1, 10_000, { default: 10, description: 'FLUSS subsequence length L, in grid points' }),
+  exclFactor: Int(1, 100, {
+    default: 3, description: 'FLUSS exclusion factor (`excl_factor`): L × it grid points at the edges are blanked',
+  }),
+  nRegimes: Int(2, 10, { default: 2, description: 'regimes FLUSS splits the run into' }),
+  fixedEpoch: Int(1, 100_000, {
+    default: 10, description: 'the fixed stabilizing epoch, used when FLUSS is not confident by its end',
+  }),
+  windowEpochs: Int(1, 10_000, { default: 5, description: 'epochs after the stabilizing epoch the projection is made from (w)' }),
+  maxPoints: Type.Optional(Int(100, 1_000_000, {
+    default: 4000,
+    description: 'longest power grid FLUSS analyses; longer grids are coarsened, bounding an update to ~40 ms',
+  })),
+}, { additionalProperties: false, description: 'the detector and estimators' });
+
+export const SettingsSchema = Type.Object({
+  port: Int(0, 65535, { default: 7460, env: 'PROFILER_PORT', description: 'daemon HTTP port' }),
+  host: Str({ default: '127.0.0.1', env: 'PROFILER_HOST', description: 'bind address; beyond loopback only with a token' }),
+  token: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+    default: null, env: 'PROFILER_TOKEN', description: 'bearer token the API requires when set',
+  }),
+  nvidiaSmi: Str({ default: 'nvidia-smi', env: 'PROFILER_NVIDIA_SMI', description: 'the nvidia-smi command' }),
+  sampleMs: Int(10, 60_000, { default: 200, env: 'PROFILER_SAMPLE_MS', description: 'GPU sampling interval' }),
+  processSampleMs: Int(50, 60_000, {
+    default: 1000, env: 'PROFILER_PROCESS_SAMPLE_MS', description: 'process tree / host sampling interval',
+  }),
+  procRoot: Str({ default: '/proc', env: 'PROFILER_PROC_ROOT', description: 'procfs root' }),
+  powercapRoot: Str({ default: '/sys/class/powercap', env: 'PROFILER_POWERCAP_ROOT', description: 'RAPL root' }),
+  computeAppsPollMs: Int(100, 600_000, {
+    default: 2000, description: 'how often GPU attribution polls `--query-compute-apps`',
+  }),
+  inventoryTimeoutMs: Int(100, 600_000, { default: 10000, description: 'timeout of `nvidia-smi -q -x` at daemon start' }),
+  watchdogIntervals: Int(2, 1000, { default: 5, description: 'silent intervals before the GPU stream is restarted' }),
+  gapIntervals: Num(1, 1000, {
+    default: 3, description: 'sample spacing (in intervals) above which integration does not bridge',
+  }),
+  samplerLingerMs: Int(0, 3_600_000, {
+    default: 10000, description: 'the GPU stream keeps running this long after the last run',
+  }),
+  baselineMs: Int(0, 600_000, {
+    default: 5000,
+    description: 'the idle baseline: mean GPU power over this long before a run (`idleBaselineW` in the run JSON)',
+  }),
+  ramWattsPerGB: Num(0, 100, { default: 0.375, description: 'RAM power per GB of RSS, in W' }),
+  daemonStartTimeoutMs: Int(100, 120_000, {
+    default: 5000, description: 'how long `profiler run` waits for a daemon it starts',
+  }),
+  flushMs: Int(10, 5000, { default: 500, description: 'sample batch interval (data at risk on a crash)' }),
+  orphanAfterMs: Int(1000, 3_600_000, {
+    default: 15000,
+    description: 'a run whose command is gone this long without being finished (its client died) is marked interrupted',
+  }),
+  stabilization: StabilizationSchema,
+  carbonIntensityGPerKWh: Num(0, 5000, {
+    default: 475, description: 'grid carbon intensity for emissions reports (g CO₂e/kWh)',
+  }),
+  pue: Num(1, 10, { default: 1, description: 'power usage effectiveness for emissions reports' }),
+}, { additionalProperties: false });
+
+/** The settings and `home`, which only PROFILER_HOME (or XDG_DATA_HOME) sets. */
+export const ConfigSchema = Type.Object({
+  home: Type.String({ minLength: 1, description: 'database, daemon lock and log, optional `config.json`' }),
+  ...SettingsSchema.properties,
+}, { additionalProperties: false });
+
+export type Settings = Static<typeof SettingsSchema>;
+export type Config = Static<typeof ConfigSchema>;
+export type StabilizationConfig = Static<typeof StabilizationSchema>;
+
+/** Every setting by its dotted name ("sampleMs", "stabilization.m"): the leaves of SettingsSchema, in its order. */
+export const SETTINGS: Readonly<Record<string, TSchema>> = Object.fromEntries(
+  Object.entries(SettingsSchema.properties).flatMap(([key, schema]): Array<[string, TSchema]> =>
+    KindGuard.IsObject(schema)
+      ? Object.entries(schema.properties).map(([sub, s]): [string, TSchema] => [`${key}.${sub}`, s])
+      : [[key, schema]]),
+);
+
+/** The groups of settings a layer gives as a nested object ("stabilization"). */
+export const GROUPS: ReadonlySet<string> = new Set(
+  Object.entries(SettingsSchema.properties).filter(([, s]) => KindGuard.IsObject(s)).map(([key]) => key),
+);
+
+/** The env variable a setting's schema names, if any. */
+export const envOf = (schema: TSchema): string | undefined => (typeof schema.env === 'string' ? schema.env : undefined);
+
+/** Environment variables and the setting each one sets. */
+export const ENV_VARS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(SETTINGS).flatMap(([key, schema]) => {
+    const env = envOf(schema);
+    return env === undefined ? [] : [[env, key]];
+  }),
+);
+
+/** What a value must be, in words, from its schema: "an integer between 10 and 60000". */
+export function ruleOf(schema: TSchema): string {
+  if (KindGuard.IsInteger(schema)) return `an integer between ${schema.minimum} and ${schema.maximum}`;
+  if (KindGuard.IsNumber(schema)) return `a number between ${schema.minimum} and ${schema.maximum}`;
+  if (KindGuard.IsString(schema)) return schema.minLength ? 'a non-empty string' : 'a string';
+  if (KindGuard.IsNull(schema)) return 'null';
+  if (KindGuard.IsUnion(schema)) return schema.anyOf.map(ruleOf).join(' or ');
+  return 'valid';
 }
 
-type Rule = { kind: 'int' | 'num'; min: number; max: number } | { kind: 'str' } | { kind: 'strOrNull' };
-const int = (min: number, max: number): Rule => ({ kind: 'int', min, max });
-const num = (min: number, max: number): Rule => ({ kind: 'num', min, max });
+/** Numbers may come as strings (env, flags, as JSON strings): those are read as numbers, nothing else is converted. */
+function coerce(schema: TSchema, value: unknown): unknown {
+  const numeric = KindGuard.IsInteger(schema) || KindGuard.IsNumber(schema);
+  return numeric && typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+}
 
-export const RULES: Record<string, Rule> = {
-  port: int(0, 65535),
-  host: { kind: 'str' },
-  token: { kind: 'strOrNull' },
-  nvidiaSmi: { kind: 'str' },
-  sampleMs: int(10, 60_000),
-  processSampleMs: int(50, 60_000),
-  computeAppsPollMs: int(100, 600_000),
-  inventoryTimeoutMs: int(100, 600_000),
-  watchdogIntervals: int(2, 1000),
-  gapIntervals: num(1, 1000),
-  samplerLingerMs: int(0, 3_600_000),
-  baselineMs: int(0, 600_000),
-  ramWattsPerGB: num(0, 100),
-  procRoot: { kind: 'str' },
-  powercapRoot: { kind: 'str' },
-  daemonStartTimeoutMs: int(100, 120_000),
-  flushMs: int(10, 5000),
-  orphanAfterMs: int(1000, 3_600_000),
-  carbonIntensityGPerKWh: num(0, 5000),
-  pue: num(1, 10),
-  'stabilization.gridMs': int(10, 600_000),
-  'stabilization.m': int(3, 10_000),
-  'stabilization.L': int(1, 10_000),
-  'stabilization.exclFactor': int(1, 100),
-  'stabilization.nRegimes': int(2, 10),
-  'stabilization.fixedEpoch': int(1, 100_000),
-  'stabilization.windowEpochs': int(1, 10_000),
-  'stabilization.maxPoints': int(100, 1_000_000),
-};
-
-/** Checks one value against its rule; `where` names the layer it came from for the message. */
+/** Checks one value of a setting against its schema; `where` names the layer it came from for the message. */
 export function checkValue(key: string, value: unknown, where: string): unknown {
-  const rule = RULES[key];
-  if (!rule) throw invalid(`${where}: unknown setting "${key}"`);
-  const fail = (what: string): never => {
-    throw invalid(`${where}: setting "${key}" ${what} (got ${JSON.stringify(value)})`);
-  };
-  if (rule.kind === 'str') {
-    if (typeof value !== 'string' || value.length === 0) fail('must be a non-empty string');
-    return value;
+  const schema = SETTINGS[key];
+  if (!schema) throw invalid(`${where}: unknown setting "${key}"`);
+  const v = coerce(schema, value);
+  if (!Value.Check(schema, v)) {
+    throw invalid(`${where}: setting "${key}" must be ${ruleOf(schema)} (got ${JSON.stringify(value)})`);
   }
-  if (rule.kind === 'strOrNull') {
-    if (value !== null && (typeof value !== 'string' || value.length === 0)) fail('must be a non-empty string or null');
-    return value;
-  }
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n)) fail('must be a number');
-  const v = n as number;
-  if (rule.kind === 'int' && !Number.isInteger(v)) fail('must be an integer');
-  if (v < rule.min || v > rule.max) fail(`must be between ${rule.min} and ${rule.max}`);
   return v;
 }

@@ -34,7 +34,7 @@ describe('config: default.json → home config.json → env → flags, validated
   });
 
   for (const [env, msg] of [
-    [{ PROFILER_SAMPLE_MS: 'fast' }, /sampleMs" must be a number/],
+    [{ PROFILER_SAMPLE_MS: 'fast' }, /environment: setting "sampleMs" must be an integer between 10 and 60000 \(got "fast"\)/],
     [{ PROFILER_SAMPLE_MS: '1.5' }, /must be an integer/],
     [{ PROFILER_PORT: '70000' }, /between 0 and 65535/],
     [{ PROFILER_HOST: '0.0.0.0' }, /refusing to listen on 0\.0\.0\.0 without PROFILER_TOKEN/],
@@ -52,7 +52,7 @@ describe('config: default.json → home config.json → env → flags, validated
   it('names the file and the key of a bad home config', () => {
     const h = home();
     writeFileSync(join(h, 'config.json'), '{"sampleMs": 5}');
-    assert.throws(() => loadConfig({ env: { PROFILER_HOME: h } }), /config\.json: setting "sampleMs" must be between 10/);
+    assert.throws(() => loadConfig({ env: { PROFILER_HOME: h } }), /config\.json: setting "sampleMs" must be an integer between 10 and 60000 \(got 5\)/);
     writeFileSync(join(h, 'config.json'), '{"nope": 1}');
     assert.throws(() => loadConfig({ env: { PROFILER_HOME: h } }), /unknown setting "nope"/);
     writeFileSync(join(h, 'config.json'), '{not json');
