@@ -1,3 +1,4 @@
+import { invalid } from '../errors.js';
 /** Corrected arc curve and regime locations, as stumpy 1.12.0 `fluss` with the parabolic IAC 2(x+1)(k-1-x)/k. */
 export interface FlussResult {
   cac: Float64Array;
@@ -7,7 +8,7 @@ export interface FlussResult {
 
 function checkCount(name: string, v: number, min: number): void {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new RangeError(`fluss: ${name} must be an integer >= ${min}, got ${String(v)}`);
+    throw invalid(`fluss: ${name} must be an integer >= ${min}, got ${String(v)}`);
   }
 }
 
@@ -18,7 +19,7 @@ export function arcCurve(indices: ArrayLike<number>): Int32Array {
   for (let i = 0; i < k; i++) {
     const raw = indices[i];
     if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < -1 || raw >= k) {
-      throw new RangeError(`fluss: indices[${i}] = ${String(raw)} is not -1 or an index below ${k}`);
+      throw invalid(`fluss: indices[${i}] = ${String(raw)} is not -1 or an index below ${k}`);
     }
     const j = raw < 0 ? i : raw;
     delta[Math.min(i, j)]! += 1;
@@ -33,13 +34,13 @@ export function arcCurve(indices: ArrayLike<number>): Int32Array {
 /** Fast Low-cost Unipotent Semantic Segmentation over matrix profile indices. */
 export function fluss(indices: ArrayLike<number>, L: number, nRegimes: number, exclFactor = 5): FlussResult {
   if (indices === null || typeof indices !== 'object' || typeof indices.length !== 'number') {
-    throw new TypeError('fluss: indices must be an array of integers');
+    throw invalid('fluss: indices must be an array of integers');
   }
   checkCount('L', L, 1);
   checkCount('nRegimes', nRegimes, 1);
   checkCount('exclFactor', exclFactor, 0);
   const k = indices.length;
-  if (k === 0) throw new RangeError('fluss: indices is empty');
+  if (k === 0) throw invalid('fluss: indices is empty');
   const ac = arcCurve(indices);
   const cac = new Float64Array(k);
   for (let x = 0; x < k; x++) {

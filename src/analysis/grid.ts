@@ -1,3 +1,4 @@
+import { invalid } from '../errors.js';
 /** A power series on a uniform time grid: slot k covers the time t0 + k × stepMs; NaN where nothing was measured. */
 export interface Grid {
   t0: number;
@@ -14,16 +15,16 @@ function median(xs: Float64Array): number {
 
 function check(t: ArrayLike<number>, w: ArrayLike<number>, gridMs: number): void {
   if (t === null || w === null || typeof t !== 'object' || typeof w !== 'object') {
-    throw new TypeError('grid: t and w must be arrays of numbers');
+    throw invalid('grid: t and w must be arrays of numbers');
   }
-  if (t.length !== w.length) throw new RangeError(`grid: t has ${t.length} values but w has ${w.length}`);
+  if (t.length !== w.length) throw invalid(`grid: t has ${t.length} values but w has ${w.length}`);
   if (typeof gridMs !== 'number' || !Number.isFinite(gridMs) || gridMs <= 0) {
-    throw new RangeError(`grid: gridMs must be a positive number, got ${String(gridMs)}`);
+    throw invalid(`grid: gridMs must be a positive number, got ${String(gridMs)}`);
   }
   for (let i = 0; i < t.length; i++) {
     const ti = t[i];
-    if (typeof ti !== 'number' || !Number.isFinite(ti)) throw new RangeError(`grid: t[${i}] is not a finite time`);
-    if (i > 0 && ti < t[i - 1]!) throw new RangeError(`grid: times must be ascending (t[${i}] < t[${i - 1}])`);
+    if (typeof ti !== 'number' || !Number.isFinite(ti)) throw invalid(`grid: t[${i}] is not a finite time`);
+    if (i > 0 && ti < t[i - 1]!) throw invalid(`grid: times must be ascending (t[${i}] < t[${i - 1}])`);
   }
 }
 
@@ -83,7 +84,7 @@ function buckets(t: ArrayLike<number>, w: ArrayLike<number>, gridMs: number): Gr
 
 /** Averages blocks of `factor` slots (NaN only where a whole block is empty), to bound the analysed length. */
 export function coarsen(grid: Grid, factor: number): Grid {
-  if (!Number.isInteger(factor) || factor < 1) throw new RangeError(`grid: factor must be a positive integer, got ${factor}`);
+  if (!Number.isInteger(factor) || factor < 1) throw invalid(`grid: factor must be a positive integer, got ${factor}`);
   if (factor === 1) return grid;
   const size = Math.ceil(grid.values.length / factor);
   const values = new Float64Array(size);

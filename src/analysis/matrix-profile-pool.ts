@@ -2,6 +2,7 @@
 // its first scans unoptimized), fed chunks of diagonals on demand so a thread slowed by other load does not
 // hold the whole profile back.
 import { Worker } from 'node:worker_threads';
+import { internal } from '../errors.js';
 
 /** The best correlation and candidate per row over the diagonals one worker scanned. */
 export interface WorkerResult {
@@ -45,11 +46,11 @@ function spawnSlot(): Slot {
     slot.pending.delete(msg.id);
     // Idle workers must not keep the process alive.
     if (slot.pending.size === 0) worker.unref();
-    if (msg.error !== undefined) p.reject(new Error(`matrix profile worker failed: ${msg.error}`));
+    if (msg.error !== undefined) p.reject(internal(`matrix profile worker failed: ${msg.error}`));
     else p.resolve(msg.result);
   });
-  worker.on('error', (err) => failAll(slot, new Error('matrix profile worker crashed', { cause: err })));
-  worker.on('exit', (code) => failAll(slot, new Error(`matrix profile worker exited with code ${code}`)));
+  worker.on('error', (err) => failAll(slot, internal('matrix profile worker crashed', { cause: err })));
+  worker.on('exit', (code) => failAll(slot, internal(`matrix profile worker exited with code ${code}`)));
   slots.push(slot);
   return slot;
 }
@@ -84,7 +85,7 @@ export async function scanOnWorkers(
       first = false;
     }
     const result = await send(slot, { kind: 'collect', call });
-    if (!result) throw new Error('matrix profile worker returned no result');
+    if (!result) throw internal('matrix profile worker returned no result');
     return result;
   };
   return Promise.all(slots.slice(0, used).map(drive));

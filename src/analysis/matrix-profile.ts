@@ -9,6 +9,7 @@ import {
 } from './matrix-profile-kernel.js';
 import { scanOnWorkers } from './matrix-profile-pool.js';
 import { scanDiagonals } from './matrix-profile-scan.js';
+import { invalid } from '../errors.js';
 
 export { closeMatrixProfileWorkers } from './matrix-profile-pool.js';
 
@@ -28,14 +29,14 @@ const CHUNKS_PER_THREAD = 8;
 /** Copies the series into a Float64Array; null/undefined are missing samples (NaN), anything else non-numeric is rejected. */
 export function toSeries(series: ArrayLike<number>): Float64Array {
   if (series === null || typeof series !== 'object' || typeof series.length !== 'number') {
-    throw new TypeError('matrix profile: series must be an array of numbers');
+    throw invalid('matrix profile: series must be an array of numbers');
   }
   const out = new Float64Array(series.length);
   for (let k = 0; k < series.length; k++) {
     const v = series[k] as unknown;
     if (typeof v === 'number') out[k] = v;
     else if (v === null || v === undefined) out[k] = NaN;
-    else throw new TypeError(`matrix profile: series[${k}] is ${typeof v}, expected a number`);
+    else throw invalid(`matrix profile: series[${k}] is ${typeof v}, expected a number`);
   }
   return out;
 }
@@ -43,11 +44,11 @@ export function toSeries(series: ArrayLike<number>): Float64Array {
 /** Window length must be an integer from 3 to n/2, so every window has neighbours outside its exclusion zone. */
 export function checkWindow(n: number, m: number): void {
   if (typeof m !== 'number' || !Number.isInteger(m)) {
-    throw new RangeError(`matrix profile: window m must be an integer, got ${String(m)}`);
+    throw invalid(`matrix profile: window m must be an integer, got ${String(m)}`);
   }
-  if (m < 3) throw new RangeError(`matrix profile: window m must be at least 3, got ${m}`);
+  if (m < 3) throw invalid(`matrix profile: window m must be at least 3, got ${m}`);
   if (m > Math.floor(n / 2)) {
-    throw new RangeError(`matrix profile: window m = ${m} is too long for ${n} samples (at most ${Math.floor(n / 2)})`);
+    throw invalid(`matrix profile: window m = ${m} is too long for ${n} samples (at most ${Math.floor(n / 2)})`);
   }
 }
 
@@ -73,7 +74,7 @@ export async function matrixProfileParallel(
 ): Promise<MatrixProfile> {
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) {
-    throw new RangeError(`matrix profile: threads must be a positive integer, got ${String(threads)}`);
+    throw invalid(`matrix profile: threads must be a positive integer, got ${String(threads)}`);
   }
   const t = toSeries(series);
   checkWindow(t.length, m);

@@ -1,6 +1,7 @@
 // Runs detectStabilization in a worker_thread so the daemon's event loop never waits on the matrix profile.
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { detectStabilization, type Stabilization, type StabilizationInput } from './stabilization.js';
+import { internal } from '../errors.js';
 
 const JOB = 'train-profiler:stabilization';
 
@@ -19,7 +20,7 @@ export function detectStabilizationInWorker(input: StabilizationInput): Promise<
     try {
       worker = new Worker(new URL(import.meta.url), { workerData: job });
     } catch (err) {
-      reject(new Error('stabilization worker could not start', { cause: err }));
+      reject(internal('stabilization worker could not start', { cause: err }));
       return;
     }
     let answered = false;
@@ -31,10 +32,10 @@ export function detectStabilizationInWorker(input: StabilizationInput): Promise<
     });
     worker.once('error', (err) => {
       answered = true;
-      reject(new Error('stabilization worker failed', { cause: err }));
+      reject(internal('stabilization worker failed', { cause: err }));
     });
     worker.once('exit', (code) => {
-      if (!answered) reject(new Error(`stabilization worker exited with code ${code} before answering`));
+      if (!answered) reject(internal(`stabilization worker exited with code ${code} before answering`));
     });
   });
 }

@@ -3,7 +3,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import type { ValueError } from '@sinclair/typebox/errors';
 import type { FastifySchemaCompiler } from 'fastify';
-import { invalid } from '../errors.js';
+import { internal, invalid } from '../errors.js';
 
 const PART: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
 
@@ -28,7 +28,7 @@ function deepest(e: ValueError): ValueError {
  * path parameters after converting their strings to the declared types. Errors name the field.
  */
 export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
-  if (!(Kind in schema)) throw new Error(`route schema for ${httpPart ?? 'request'} is not a TypeBox schema`);
+  if (!(Kind in schema)) throw internal(`route schema for ${httpPart ?? 'request'} is not a TypeBox schema`);
   const check = TypeCompiler.Compile(schema);
   const convert = httpPart === 'querystring' || httpPart === 'params' || httpPart === 'headers';
   return (input: unknown) => {

@@ -8,6 +8,7 @@ import { loadConfig } from '../config/load.js';
 import { createDaemon } from '../daemon/create-daemon.js';
 import { packageRoot } from '../platform/paths.js';
 import { fakeProfile } from './util.js';
+import { internal } from '../errors.js';
 
 export interface ApiBench {
   p50Ms: number;
@@ -75,7 +76,7 @@ export async function benchProjection(opts: { rps: number; seconds: number; gpus
     const created = await daemon.app.inject({ method: 'POST', url: '/v1/runs', payload: { command: ['bench'], expectedEpochs: 100 } });
     const run = created.json() as { id: string };
     const row = daemon.runs.byId(run.id);
-    if (!row) throw new Error(`bench run not created: ${created.body}`);
+    if (!row) throw internal(`bench run not created: ${created.body}`);
     // A projection like the analysis writes, so the answer has its real size.
     daemon.runs.update(row.rid, { analysis: {
       stabilization: null,

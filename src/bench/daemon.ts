@@ -7,6 +7,7 @@ import { execCapture, spawnProcess } from '../platform/exec.js';
 import { homeFiles } from '../platform/paths.js';
 import { openDatabase } from '../store/db.js';
 import { cpuTicks, figure, peakRssMB, postJson, sleep, startDaemon, type Figure } from './util.js';
+import { internal } from '../errors.js';
 
 export interface DaemonSample {
   cpuPct: number;
@@ -46,7 +47,7 @@ export async function measureDaemon(opts: { gpus: number; seconds: number; warmS
     // Lines up to the fake's last tick, against rows up to that time once a flush (500 ms) has stored them.
     let em: { lines: number; lastT: number } | null = null;
     for (let k = 0; k < 10 && em === null; k++) em = readEmitted(home);
-    if (!em) throw new Error('the fake nvidia-smi wrote no line counter');
+    if (!em) throw internal('the fake nvidia-smi wrote no line counter');
     await sleep(1500);
     const db = openDatabase(homeFiles(home).db, { readonly: true });
     const stored = (db.prepare('SELECT count(*) AS n FROM gpu_samples WHERE t <= ?').get(em.lastT) as { n: number }).n;

@@ -9,6 +9,7 @@ import { importRun } from '../import/importer.js';
 import { spawnProcess } from '../platform/exec.js';
 import { homeFiles } from '../platform/paths.js';
 import { openRunSet } from '../runs/open.js';
+import { internal } from '../errors.js';
 
 export interface ImportBench {
   /** Log megabytes (10^6 bytes) imported per second, import only (not node start-up). */
@@ -70,7 +71,7 @@ async function importInChild(log: string, home: string): Promise<{ rows: number;
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   const [code] = (await once(proc, 'close')) as [number | null];
-  if (code !== 0) throw new Error(`import bench child exited with ${code}`);
+  if (code !== 0) throw internal(`import bench child exited with ${code}`);
   return JSON.parse(out) as { rows: number; seconds: number; peakRssMB: number };
 }
 

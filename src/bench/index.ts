@@ -13,6 +13,7 @@ import { benchScaling } from './scaling.js';
 import { benchStabilization } from './stabilization.js';
 import { benchStore } from './store.js';
 import type { Figure } from './util.js';
+import { usage } from '../errors.js';
 
 export interface BenchOpts {
   quick: boolean;
@@ -42,13 +43,13 @@ function parseArgs(argv: string[]): BenchOpts & { out: string; only: Set<string>
     else if (a === '--full') full = true;
     else if (a === '--out' || a === '--only') {
       const v = argv[++k];
-      if (!v) throw new Error(`${a} needs a value`);
+      if (!v) throw usage(`${a} needs a value`);
       if (a === '--out') out = v;
       else only = new Set(v.split(','));
-    } else throw new Error(`unknown argument ${String(a)} (use --quick, --full, --only NAME,…, --out PATH)`);
+    } else throw usage(`unknown argument ${String(a)} (use --quick, --full, --only NAME,…, --out PATH)`);
   }
   for (const n of only ?? []) {
-    if (!BENCHMARKS.some((b) => b.name === n)) throw new Error(`unknown benchmark ${n} (one of ${BENCHMARKS.map((b) => b.name).join(', ')})`);
+    if (!BENCHMARKS.some((b) => b.name === n)) throw usage(`unknown benchmark ${n} (one of ${BENCHMARKS.map((b) => b.name).join(', ')})`);
   }
   return { quick, full, only, out: path.resolve(out) };
 }

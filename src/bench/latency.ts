@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execCapture } from '../platform/exec.js';
 import { cliPath, figure, median, startDaemon, type Figure } from './util.js';
+import { internal } from '../errors.js';
 
 async function wall(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const t0 = performance.now();
   const r = await execCapture(cmd, args, { timeoutMs: 60_000, env });
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.code}: ${r.stderr}`);
+  if (r.code !== 0) throw internal(`${cmd} ${args.join(' ')} exited with ${r.code}: ${r.stderr}`);
   return performance.now() - t0;
 }
 

@@ -14,6 +14,7 @@ import { RunStore } from '../store/runs.js';
 import { SampleStore } from '../store/samples.js';
 import { uuidOf, writeSamples } from './store.js';
 import { figure, type Figure } from './util.js';
+import { internal } from '../errors.js';
 
 const GPUS = 8;
 const STEP_MS = 100;
@@ -76,7 +77,7 @@ export async function benchScaling(opts: { quick: boolean; full: boolean }): Pro
         const energy = await timeIt(n, () => daemon.energy.compute(run, run.ended_at!));
         const get = await timeIt(n, async () => {
           const r = await daemon.app.inject({ method: 'GET', url: `/v1/runs/${runId}` });
-          if (r.statusCode !== 200) throw new Error(`GET run: ${r.statusCode} ${r.body}`);
+          if (r.statusCode !== 200) throw internal(`GET run: ${r.statusCode} ${r.body}`);
         });
         const devIds = daemon.runs.devices(run.rid).map((d) => d.id);
         const grid = await timeIt(n, () => powerGrid(daemon.set.reader, run, devIds, run.ended_at!, config));

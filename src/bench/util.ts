@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawnProcess } from '../platform/exec.js';
 import { DAEMON_NODE_FLAGS } from '../platform/daemon-flags.js';
 import { packageRoot } from '../platform/paths.js';
+import { daemonStart, internal, ioError } from '../errors.js';
 
 /** A target a figure is held to: at most (`<=`) or at least (`>=`) `value`, in the figure's unit. */
 export interface Target {
@@ -60,7 +61,7 @@ export async function waitFor<T>(probe: () => Promise<T | null> | T | null, time
   for (;;) {
     const v = await probe();
     if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw internal(`timed out waiting for ${what}`);
     await sleep(50);
   }
 }
@@ -86,7 +87,7 @@ export function cpuTicks(pid: number): number {
 /** Peak resident set (VmHWM) of a process in MB (2^20 bytes). */
 export function peakRssMB(pid: number | 'self' = 'self'): number {
   const m = /VmHWM:\s*(\d+)\s*kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmHWM for process ${pid}`);
+  if (!m) throw ioError(`no VmHWM for process ${pid}`);
   return Number(m[1]) / 1024;
 }
 
@@ -127,7 +128,7 @@ export async function startDaemon(home: string, opts: { gpus: number; sampleMs: 
   const url = `http://127.0.0.1:${port}`;
   const exited = once(proc, 'exit');
   await waitFor(async () => {
-    if (proc.exitCode !== null) throw new Error(`daemon exited with ${proc.exitCode}`);
+    if (proc.exitCode !== null) throw daemonStart(`daemon exited with ${proc.exitCode}`);
     return (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) ? true : null;
   }, 20_000, 'the daemon to answer /healthz');
   return {
@@ -142,6 +143,6 @@ export async function startDaemon(home: string, opts: { gpus: number; sampleMs: 
 export async function postJson(url: string, body: object): Promise<Record<string, unknown>> {
   const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const json = (await r.json()) as Record<string, unknown>;
-  if (!r.ok) throw new Error(`POST ${url}: ${r.status} ${JSON.stringify(json)}`);
+  if (!r.ok) throw internal(`POST ${url}: ${r.status} ${JSON.stringify(json)}`);
   return json;
 }

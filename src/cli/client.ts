@@ -1,20 +1,22 @@
 import { Agent, request as httpRequest } from 'node:http';
 import type { Config } from '../config/schema.js';
+import { daemonUnreachable, isErrorCode, ProfilerError } from '../errors.js';
 
 // Keep-alive between the client's few requests; unref'd sockets never hold the process open.
 const agent = new Agent({ keepAlive: true, maxSockets: 4 });
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+/** The daemon answered with an error: its code when the catalogue knows it (PROF_ERR_HTTP otherwise) and its status. */
+export class ApiError extends ProfilerError {
+  constructor(status: number, code: string, message: string) {
+    super(isErrorCode(code) ? code : 'PROF_ERR_HTTP', message, status);
+    this.name = 'ApiError';
   }
 }
 
-/** A small HTTP client for the daemon API. Network failures reject with the fetch error. */
+/**
+ * A small HTTP client for the daemon API. An error answer rejects with an ApiError; no answer (refused, reset, timed
+ * out) with PROF_ERR_DAEMON_UNREACHABLE, the socket error as its cause.
+ */
 export class Client {
   readonly baseUrl: string;
   constructor(
@@ -29,7 +31,7 @@ export class Client {
 
   /**
    * One JSON request. node:http rather than fetch: fetch's first call loads undici (~15–25 ms), which `profiler run`
-   * would pay before the command starts. Network failures reject with the socket error.
+   * would pay before the command starts.
    */
   request<T>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {
     const headers: Record<string, string> = {};
@@ -43,7 +45,7 @@ export class Client {
       const req = httpRequest(this.baseUrl + path, { method, headers, agent, timeout: timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
+        res.on('error', (err) => reject(this.unreachable(err)));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           let json: unknown = null;
@@ -60,10 +62,15 @@ export class Client {
           } else resolve(json as T);
         });
       });
-      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer from the daemon in ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-      req.on('error', reject);
+      req.on('timeout', () => req.destroy(daemonUnreachable(`no answer from the daemon at ${this.baseUrl} in ${timeoutMs} ms`)));
+      req.on('error', (err) => reject(this.unreachable(err)));
       req.end(payload);
     });
+  }
+
+  private unreachable(err: Error): ProfilerError {
+    if (err instanceof ProfilerError) return err;
+    return daemonUnreachable(`cannot reach the daemon at ${this.baseUrl}: ${err.message}`, { cause: err });
   }
 
   /** The daemon's health, or null when nothing answers. */

@@ -1,9 +1,14 @@
 import type { Config } from '../config/schema.js';
+import { daemonUnreachable, hasCode } from '../errors.js';
 import type { RunJson } from '../runs/report.js';
-import { ApiError, type Client } from './client.js';
+import type { Client } from './client.js';
 import { ensureDaemon } from './daemon-control.js';
+import { describeError } from './format.js';
 
-const isNetworkError = (err: unknown): boolean => !(err instanceof ApiError);
+/** No answer at all (refused, reset, timed out): worth a retry once a daemon answers again; an error answer is not. */
+export const isUnreachable = (err: unknown): boolean => hasCode(err, 'PROF_ERR_DAEMON_UNREACHABLE');
+
+export type EnsureDaemon = (cfg: Config) => Promise<{ started: boolean; client: Client }>;
 
 /**
  * The client's side of a run: registers it, posts epoch marks in order, restarts a daemon that died while the
@@ -12,7 +17,8 @@ const isNetworkError = (err: unknown): boolean => !(err instanceof ApiError);
 export class DaemonLink {
   private client: Client | null = null;
   private readonly queue: { path: string; body: object }[] = [];
-  private pumping = false;
+  private pumping: Promise<void> | null = null;
+  private lastUnreachable: unknown = null;
   private registered = false;
   private heartbeat: NodeJS.Timeout | null = null;
   readonly problems: string[] = [];
@@ -21,11 +27,12 @@ export class DaemonLink {
     private readonly cfg: Config,
     private readonly runId: string,
     private readonly registration: object,
+    private readonly ensure: EnsureDaemon,
   ) {}
 
   /** Starts the daemon if needed and registers the run; never throws (problems are kept for the summary). */
-  static async open(cfg: Config, runId: string, registration: object): Promise<DaemonLink> {
-    const link = new DaemonLink(cfg, runId, registration);
+  static async open(cfg: Config, runId: string, registration: object, ensure: EnsureDaemon = ensureDaemon): Promise<DaemonLink> {
+    const link = new DaemonLink(cfg, runId, registration, ensure);
     await link.connect();
     return link;
   }
@@ -38,7 +45,7 @@ export class DaemonLink {
 
   private async connect(): Promise<void> {
     try {
-      const { client } = await ensureDaemon(this.cfg);
+      const { client } = await this.ensure(this.cfg);
       this.client = client;
       await client.request('POST', '/v1/runs', this.registration);
       this.registered = true;
@@ -46,7 +53,7 @@ export class DaemonLink {
       this.heartbeat.unref();
       void this.pump();
     } catch (err) {
-      this.problems.push(`could not register the run with the daemon: ${(err as Error).message}`);
+      this.problems.push(`could not register the run with the daemon: ${describeError(err)}`);
     }
   }
 
@@ -55,12 +62,12 @@ export class DaemonLink {
     if (!this.client || this.pumping) return;
     if (await this.client.health(1000)) return;
     try {
-      await ensureDaemon(this.cfg);
+      await this.ensure(this.cfg);
       this.restarts++;
       this.problems.push('the daemon stopped during the run and was restarted: samples in between are missing (a gap)');
       void this.pump();
     } catch (err) {
-      this.problems.push(`the daemon stopped during the run and could not be restarted: ${(err as Error).message}`);
+      this.problems.push(`the daemon stopped during the run and could not be restarted: ${describeError(err)}`);
       if (this.heartbeat) clearInterval(this.heartbeat);
     }
   }
@@ -70,23 +77,28 @@ export class DaemonLink {
     void this.pump();
   }
 
-  private async pump(): Promise<void> {
-    if (this.pumping || !this.registered || !this.client) return;
-    this.pumping = true;
-    try {
-      while (this.queue.length > 0) {
-        const next = this.queue[0] as { path: string; body: object };
-        try {
-          await this.client.request('POST', next.path, next.body);
-          this.queue.shift();
-        } catch (err) {
-          if (isNetworkError(err)) return; // kept; retried after the heartbeat restarts the daemon
-          this.queue.shift();
-          this.problems.push(`an epoch mark was refused: ${(err as Error).message}`);
+  /** Sends the queued posts in order; a call while a pass runs waits for that pass instead of starting another. */
+  private pump(): Promise<void> {
+    if (!this.registered || !this.client) return Promise.resolve();
+    this.pumping ??= this.drain(this.client).finally(() => (this.pumping = null));
+    return this.pumping;
+  }
+
+  private async drain(client: Client): Promise<void> {
+    while (this.queue.length > 0) {
+      const next = this.queue[0] as { path: string; body: object };
+      try {
+        await client.request('POST', next.path, next.body);
+        this.queue.shift();
+        this.lastUnreachable = null;
+      } catch (err) {
+        if (isUnreachable(err)) {
+          this.lastUnreachable = err; // kept; retried after the heartbeat restarts the daemon
+          return;
         }
+        this.queue.shift();
+        this.problems.push(`an epoch mark was refused: ${describeError(err)}`);
       }
-    } finally {
-      this.pumping = false;
     }
   }
 
@@ -97,25 +109,29 @@ export class DaemonLink {
     for (let attempt = 0; attempt < 2; attempt++) {
       await this.pump();
       try {
-        if (this.queue.length > 0) throw new Error('daemon unreachable');
+        if (this.queue.length > 0) throw this.lastUnreachable ?? daemonUnreachable('the daemon did not take the epoch marks');
         return await this.client.request<RunJson>('POST', `/v1/runs/${this.runId}/finish`, body, 30_000);
       } catch (err) {
-        if (!isNetworkError(err) && !(err instanceof Error && err.message === 'daemon unreachable')) {
-          this.problems.push(`finishing the run failed: ${(err as Error).message}`);
+        if (!isUnreachable(err)) {
+          this.problems.push(`finishing the run failed: ${describeError(err)}`);
           return null;
         }
-        if (attempt === 0) {
-          try {
-            await ensureDaemon(this.cfg);
-            continue;
-          } catch {
-            /* reported below */
-          }
-        }
-        this.problems.push(`the daemon could not be reached at the end: ${(err as Error).message}`);
+        if (attempt === 0 && (await this.restarted())) continue;
+        this.problems.push(`the daemon could not be reached at the end: ${describeError(err)}`);
+        break;
       }
     }
     if (this.queue.length > 0) this.problems.push(`${this.queue.length} epoch mark(s) were not recorded`);
     return null;
+  }
+
+  /** Starts a daemon again for a last try at the end; false when that failed too (the reason is reported by the caller). */
+  private async restarted(): Promise<boolean> {
+    try {
+      await this.ensure(this.cfg);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }

@@ -1,4 +1,5 @@
 import { J_PER_KWH } from '../analysis/energy.js';
+import { asProfilerError, type ErrorCode } from '../errors.js';
 import type { RunJson } from '../runs/report.js';
 
 export function fmtJ(j: number | null | undefined): string {
@@ -45,4 +46,24 @@ export function formatSummary(r: RunJson): string {
   if (e.gaps > 0) lines.push(`profiler: ${e.gaps} gap(s) in the GPU samples were not bridged; GPU coverage ${(e.gpuCoverage * 100).toFixed(1)} %`);
   lines.push(`profiler: details: profiler show ${r.id}`);
   return lines.join('\n');
+}
+
+/** One error as the CLI prints it: the code ends the message's first line (a usage text after it stays below). */
+export function describeError(err: unknown): string {
+  const e = asProfilerError(err);
+  const nl = e.message.indexOf('\n');
+  return nl < 0 ? `${e.message} [${e.code}]` : `${e.message.slice(0, nl)} [${e.code}]${e.message.slice(nl)}`;
+}
+
+/** The error as `--json` callers read it, in the API's shape. */
+export function errorJson(err: unknown): { error: { code: ErrorCode; message: string } } {
+  const e = asProfilerError(err);
+  return { error: { code: e.code, message: e.message } };
+}
+
+/** Whether the command line asks for JSON: `--json` before any `--` (none for `run`: its words belong to the command). */
+export function wantsJson(argv: readonly string[]): boolean {
+  if (argv[0] === 'run') return false;
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
 }

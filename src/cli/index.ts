@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
-import { ProfilerError } from '../errors.js';
+import { invalid, usage } from '../errors.js';
+import { describeError, errorJson, wantsJson } from './format.js';
 
 // Commands are loaded when called: `profiler run` must not pay for the daemon's web stack (~400 ms) at start-up.
 const commands = {
@@ -23,6 +24,15 @@ const USAGE = `usage: profiler <command>
   evaluate [--json] [--window-s S]
 environment: PROFILER_HOME, PROFILER_PORT, PROFILER_NVIDIA_SMI, PROFILER_SAMPLE_MS, PROFILER_TOKEN (see README)`;
 
+/** The options of `daemon`, `runs` and `show`; a line that does not parse is PROF_ERR_USAGE. */
+function parseShared(args: string[]): { values: { json?: boolean; limit?: string }; positionals: string[] } {
+  try {
+    return parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false }, limit: { type: 'string' } } });
+  } catch (err) {
+    throw usage((err as Error).message, { cause: err });
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
@@ -40,34 +50,32 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'import') return (await commands.import()).importCommand(config, rest);
   if (cmd === 'export') return (await commands.export()).exportCommand(config, rest);
   if (cmd === 'evaluate') return (await commands.evaluate()).evaluateCommand(config, rest);
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, limit: { type: 'string' } },
-  });
+  const { values, positionals } = parseShared(rest);
   switch (cmd) {
     case 'daemon':
       return (await commands.daemon()).daemonCommand(config, positionals, values.json ?? false);
     case 'runs': {
       const limit = values.limit === undefined ? null : Number(values.limit);
-      if (limit !== null && (!Number.isInteger(limit) || limit < 1)) throw new Error(`--limit must be a positive integer, got "${values.limit}"`);
+      if (limit !== null && (!Number.isInteger(limit) || limit < 1)) throw invalid(`--limit must be a positive integer, got "${values.limit}"`);
       return (await commands.query()).runsCommand(config, { json: values.json ?? false, limit });
     }
     case 'show':
-      if (positionals.length !== 1) throw new Error('usage: profiler show RUN [--json]');
+      if (positionals.length !== 1) throw usage('usage: profiler show RUN [--json]');
       return (await commands.query()).showCommand(config, positionals[0] as string, { json: values.json ?? false });
     default:
-      throw new Error(`unknown command "${cmd}"\n${USAGE}`);
+      throw usage(`unknown command "${cmd}"\n${USAGE}`);
   }
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    const code = err instanceof ProfilerError ? ` [${err.code}]` : '';
-    process.stderr.write(`profiler: ${(err as Error).message}${code}\n`);
+    // One line a person reads on stderr; with --json also the same error as JSON on stdout, for scripts.
+    process.stderr.write(`profiler: ${describeError(err)}\n`);
+    if (wantsJson(argv)) process.stdout.write(JSON.stringify(errorJson(err)) + '\n');
     process.exitCode = 2;
   },
 );

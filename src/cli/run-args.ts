@@ -1,4 +1,5 @@
 import { compileEpochPattern } from '../epochs/index.js';
+import { invalid, usage } from '../errors.js';
 
 export interface RunArgs {
   name: string | null;
@@ -19,7 +20,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
   let i = 0;
   const value = (flag: string): string => {
     const v = argv[++i];
-    if (v === undefined) throw new Error(`profiler run: ${flag} needs a value`);
+    if (v === undefined) throw usage(`profiler run: ${flag} needs a value`);
     return v;
   };
   for (; i < argv.length; i++) {
@@ -40,7 +41,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
       case '--epochs': {
         const v = get();
         if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 10_000_000) {
-          throw new Error(`profiler run: --epochs must be a positive integer, got "${v}"`);
+          throw invalid(`profiler run: --epochs must be a positive integer, got "${v}"`);
         }
         a.epochs = Number(v);
         break;
@@ -51,14 +52,14 @@ export function parseRunArgs(argv: string[]): RunArgs {
         break;
       case '--gpus': {
         const v = get().trim();
-        if (!/^[\w:-]+(,[\w:-]+)*$/.test(v)) throw new Error(`profiler run: --gpus takes indices or UUIDs separated by commas, got "${v}"`);
+        if (!/^[\w:-]+(,[\w:-]+)*$/.test(v)) throw invalid(`profiler run: --gpus takes indices or UUIDs separated by commas, got "${v}"`);
         a.gpus = v;
         break;
       }
       case '--meta': {
         const v = get();
         const k = v.indexOf('=');
-        if (k < 1) throw new Error(`profiler run: --meta takes KEY=VALUE, got "${v}"`);
+        if (k < 1) throw invalid(`profiler run: --meta takes KEY=VALUE, got "${v}"`);
         a.meta[v.slice(0, k)] = v.slice(k + 1);
         break;
       }
@@ -67,10 +68,10 @@ export function parseRunArgs(argv: string[]): RunArgs {
         a.quiet = true;
         break;
       default:
-        throw new Error(`profiler run: unknown option "${arg}" (put the command after --)`);
+        throw usage(`profiler run: unknown option "${arg}" (put the command after --)`);
     }
   }
   a.command = argv.slice(i);
-  if (a.command.length === 0) throw new Error('profiler run: no command given: profiler run [options] -- CMD [ARG…]');
+  if (a.command.length === 0) throw usage('profiler run: no command given: profiler run [options] -- CMD [ARG…]');
   return a;
 }

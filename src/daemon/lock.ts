@@ -1,11 +1,15 @@
 import { openSync, readFileSync, rmSync, writeSync, closeSync, mkdirSync } from 'node:fs';
 import { homeFiles } from '../platform/paths.js';
-import { ProfilerError } from '../errors.js';
+import { ioError, ProfilerError } from '../errors.js';
 import { pidAlive } from '../platform/process.js';
 
 /** One daemon per PROFILER_HOME: an exclusive lock file holding the owner's pid; a dead owner's lock is taken over. */
 export function acquireLock(home: string, info: { port: number; host: string }): () => void {
-  mkdirSync(home, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw ioError(`cannot create PROFILER_HOME ${home}: ${(err as Error).message}`, { cause: err });
+  }
   const path = homeFiles(home).lock;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -21,7 +25,9 @@ export function acquireLock(home: string, info: { port: number; host: string }):
         }
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw ioError(`cannot write the daemon lock ${path}: ${(err as Error).message}`, { cause: err });
+      }
       let pid: number | null = null;
       try {
         pid = Number((JSON.parse(readFileSync(path, 'utf8')) as { pid?: number }).pid) || null;

@@ -1,5 +1,6 @@
 import type { EpochDetector, EpochEvent } from './types.js';
 import { detectorFromMatchers, type LineMatcher } from './line-splitter.js';
+import { badEpochPattern } from '../errors.js';
 
 const EXAMPLE = String.raw`^Epoch (?<epoch>\d+)/(?<total>\d+)`;
 const LITERAL = /^\/(.+)\/([a-z]*)$/s;
@@ -23,28 +24,28 @@ export function namedGroups(source: string): string[] {
 
 /**
  * Validates a user `--epoch-pattern`: a JavaScript regex source, or `/source/flags`, with a named group `epoch`
- * and optionally `total`. Throws an Error that says what is wrong and shows an example.
+ * and optionally `total`. Throws PROF_ERR_EPOCH_PATTERN saying what is wrong, with an example.
  */
 export function compileEpochPattern(src: string): RegExp {
   if (typeof src !== 'string' || src.trim() === '') {
-    throw new Error(`--epoch-pattern is empty; give a regex with a named group "epoch", e.g. ${EXAMPLE}`);
+    throw badEpochPattern(`--epoch-pattern is empty; give a regex with a named group "epoch", e.g. ${EXAMPLE}`);
   }
   const literal = LITERAL.exec(src);
   const source = literal ? literal[1]! : src;
   const flags = literal ? literal[2]! : '';
   if (/[gy]/.test(flags)) {
-    throw new Error(`--epoch-pattern ${JSON.stringify(src)}: flags "g" and "y" are not allowed (lines are matched one at a time)`);
+    throw badEpochPattern(`--epoch-pattern ${JSON.stringify(src)}: flags "g" and "y" are not allowed (lines are matched one at a time)`);
   }
   let re: RegExp;
   try {
     re = new RegExp(source, flags);
   } catch (err) {
-    throw new Error(`--epoch-pattern ${JSON.stringify(src)} is not a valid JavaScript regex: ${(err as Error).message}`, {
+    throw badEpochPattern(`--epoch-pattern ${JSON.stringify(src)} is not a valid JavaScript regex: ${(err as Error).message}`, {
       cause: err,
     });
   }
   if (!namedGroups(source).includes('epoch')) {
-    throw new Error(`--epoch-pattern ${JSON.stringify(src)} has no named group "epoch"; write it as (?<epoch>\\d+), e.g. ${EXAMPLE}`);
+    throw badEpochPattern(`--epoch-pattern ${JSON.stringify(src)} has no named group "epoch"; write it as (?<epoch>\\d+), e.g. ${EXAMPLE}`);
   }
   return re;
 }

@@ -23,7 +23,7 @@ export function lineError(file: string, no: number, what: string): ProfilerError
 export async function* readLineBatches(file: string): AsyncGenerator<Line[]> {
   try {
     const s = await stat(file);
-    if (!s.isFile()) throw new Error('not a regular file');
+    if (!s.isFile()) throw invalid('not a regular file');
   } catch (err) {
     throw lineError(file, 0, `cannot open: ${(err as Error).message}`);
   }

@@ -15,6 +15,11 @@ export interface ExecResult {
   timedOut: boolean;
 }
 
+/** A timeout told like the spawn errors that share `ExecResult.error`: errno-style, code ETIMEDOUT, for callers to branch on. */
+function timeoutError(command: string, ms: number): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${command} did not finish within ${ms} ms`), { code: 'ETIMEDOUT' });
+}
+
 /** Runs a command to completion with a timeout; never throws. */
 export function execCapture(
   command: string,
@@ -22,6 +27,7 @@ export function execCapture(
   opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; maxBytes?: number } = {},
 ): Promise<ExecResult> {
   const maxBytes = opts.maxBytes ?? 16 * 1024 * 1024;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
   return new Promise((resolve) => {
     let stdout = '';
     let stderr = '';
@@ -43,7 +49,7 @@ export function execCapture(
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
-    }, opts.timeoutMs ?? 10_000);
+    }, timeoutMs);
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       if (stdout.length < maxBytes) stdout += d;
     });
@@ -52,7 +58,7 @@ export function execCapture(
     });
     child.on('error', (error) => finish({ code: null, signal: null, error }));
     child.on('close', (code, signal) =>
-      finish({ code, signal, error: timedOut ? Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }) : null }),
+      finish({ code, signal, error: timedOut ? timeoutError(command, timeoutMs) : null }),
     );
   });
 }

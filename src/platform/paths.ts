@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { internal } from '../errors.js';
 
 /** The package root (holding config/ and migrations/), found by walking up from this compiled file. */
 export function packageRoot(): string {
@@ -10,7 +11,7 @@ export function packageRoot(): string {
     dir = dirname(dir);
     if (existsSync(join(dir, 'migrations')) && existsSync(join(dir, 'package.json'))) return dir;
   }
-  throw new Error('train-profiler: cannot find the package root (migrations/ missing)');
+  throw internal('train-profiler: cannot find the package root (migrations/ missing): reinstall the package');
 }
 
 export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {

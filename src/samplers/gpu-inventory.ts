@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { execCapture } from '../platform/exec.js';
 import { parseCell, parseGpuList, parseQueryCsv } from './nvidia-smi-parse.js';
 import type { GpuDevice } from './types.js';
+import { internal } from '../errors.js';
 
 export interface GpuInventory {
   devices: GpuDevice[];
@@ -37,7 +38,7 @@ function parseXml(xml: string): unknown {
     result = data;
   });
   if (error) throw error;
-  if (!called) throw new Error('xml2js did not finish synchronously');
+  if (!called) throw internal('xml2js did not finish synchronously');
   return result;
 }
 

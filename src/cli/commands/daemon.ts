@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { Config } from '../../config/schema.js';
 import { acquireLock } from '../../daemon/lock.js';
+import { daemonStart, ProfilerError, usage } from '../../errors.js';
 import { homeFiles } from '../../platform/paths.js';
 import { Client } from '../client.js';
 import { ensureDaemon, lockedPid, stopDaemon } from '../daemon-control.js';
@@ -23,7 +24,7 @@ async function runForeground(cfg: Config): Promise<number> {
     release();
     logger.error({ err }, 'daemon failed to start');
     logger.flush();
-    throw err;
+    throw err instanceof ProfilerError ? err : daemonStart(`the daemon could not start: ${(err as Error).message}`, { cause: err });
   }
   const d = daemon;
   await new Promise<void>((resolve) => {
@@ -82,6 +83,6 @@ export async function daemonCommand(cfg: Config, args: string[], json: boolean):
       return 0;
     }
     default:
-      throw new Error(`profiler daemon: expected start | stop | status | run, got ${sub === undefined ? 'nothing' : `"${sub}"`}`);
+      throw usage(`profiler daemon: expected start | stop | status | run, got ${sub === undefined ? 'nothing' : `"${sub}"`}`);
   }
 }

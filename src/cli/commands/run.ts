@@ -4,12 +4,13 @@ import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { Config } from '../../config/schema.js';
 import { createEpochContext, createEpochDetector, type EpochDetector, type EpochEvent } from '../../epochs/index.js';
+import { ProfilerError } from '../../errors.js';
 import { spawnProcess } from '../../platform/exec.js';
 import { newRunId } from '../../store/runs.js';
 import { Client } from '../client.js';
 import { DaemonLink } from '../daemon-link.js';
 import { parseRunArgs } from '../run-args.js';
-import { formatSummary } from '../format.js';
+import { describeError, formatSummary } from '../format.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /** How long output may keep flowing after the command exited (from processes it left behind) before we finish. */
@@ -64,7 +65,8 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
     const err = await spawnError;
     for (const s of FORWARDED) process.off(s, forward);
     await link.finish({ exitCode: err.code === 'ENOENT' ? 127 : 126, signal: null, endedAt: Date.now(), status: 'failed' });
-    process.stderr.write(`profiler: cannot run ${args.command[0]}: ${err.message}\n`);
+    const failed = new ProfilerError('PROF_ERR_SPAWN', `cannot run ${args.command[0]}: ${err.message}`, 400, { cause: err });
+    process.stderr.write(`profiler: ${describeError(failed)}\n`);
     return err.code === 'ENOENT' ? 127 : 126;
   }
   link.attach(child.pid);

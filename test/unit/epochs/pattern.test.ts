@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileEpochPattern, createPatternDetector, namedGroups } from '../../../src/epochs/pattern.js';
+import { ProfilerError } from '../../../src/errors.js';
 import { brief, chunkings, feedAll, fixture } from './feed-helpers.js';
 
 test('compileEpochPattern accepts a source or /source/flags with a named group epoch', () => {
@@ -18,6 +19,14 @@ test('compileEpochPattern rejects bad input with a clear message', () => {
   assert.throws(() => compileEpochPattern(String.raw`/(?<epoch>\d+)/g`), /flags "g" and "y"/);
   assert.throws(() => compileEpochPattern(String.raw`/(?<epoch>\d+)/q`), /not a valid JavaScript regex/);
   assert.throws(() => compileEpochPattern(null as unknown as string), /empty/);
+});
+
+test('every rejection is PROF_ERR_EPOCH_PATTERN; a regex the engine refuses is kept as the cause', () => {
+  const bad = ['', '(?<epoch>\\d+', String.raw`Epoch (\d+)`, String.raw`/(?<epoch>\d+)/y`, null as unknown as string];
+  for (const src of bad) {
+    assert.throws(() => compileEpochPattern(src), (e: unknown) => e instanceof ProfilerError && e.code === 'PROF_ERR_EPOCH_PATTERN' && e.status === 400);
+  }
+  assert.throws(() => compileEpochPattern('(?<epoch>\\d+'), (e: unknown) => (e as Error).cause instanceof SyntaxError);
 });
 
 test('named groups are found outside escapes and character classes only', () => {

@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseRunArgs } from '../../../src/cli/run-args.js';
+import { ProfilerError } from '../../../src/errors.js';
+
+const rejects = (argv: string[], code: string, message: RegExp): void => {
+  assert.throws(() => parseRunArgs(argv), (e: unknown) => e instanceof ProfilerError && e.code === code && message.test(e.message));
+};
+
+test('a command line that does not parse is PROF_ERR_USAGE', () => {
+  rejects(['--name'], 'PROF_ERR_USAGE', /--name needs a value/);
+  rejects(['--bogus', '--', 'true'], 'PROF_ERR_USAGE', /unknown option "--bogus"/);
+  rejects([], 'PROF_ERR_USAGE', /no command given/);
+  rejects(['--quiet', '--'], 'PROF_ERR_USAGE', /no command given/);
+});
+
+test('an option with a bad value is PROF_ERR_INVALID', () => {
+  rejects(['--epochs', 'ten', '--', 'true'], 'PROF_ERR_INVALID', /--epochs must be a positive integer, got "ten"/);
+  rejects(['--epochs=0', '--', 'true'], 'PROF_ERR_INVALID', /--epochs/);
+  rejects(['--gpus', 'a b', '--', 'true'], 'PROF_ERR_INVALID', /--gpus takes indices or UUIDs/);
+  rejects(['--meta', 'novalue', '--', 'true'], 'PROF_ERR_INVALID', /KEY=VALUE/);
+});
+
+test('a bad --epoch-pattern is PROF_ERR_EPOCH_PATTERN', () => {
+  rejects(['--epoch-pattern', String.raw`Epoch (\d+)`, '--', 'true'], 'PROF_ERR_EPOCH_PATTERN', /no named group "epoch"/);
+});
+
+test('good options still parse, and words after the command belong to it', () => {
+  const a = parseRunArgs(['--name=x', '--epochs', '3', '--gpus', '0,1', '--meta', 'k=v', '-q', 'python', 'train.py', '--lr', '1']);
+  assert.deepEqual(a, { name: 'x', epochs: 3, epochPattern: null, gpus: '0,1', meta: { k: 'v' }, quiet: true, command: ['python', 'train.py', '--lr', '1'] });
+});
