@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs every compiled test file with node:test (Node 20's --test takes no globs, so we list them).
-import { readdirSync, statSync } from 'node:fs';
+// Runs every compiled test file with node:test (Node 20's --test takes no globs, so we list them). Only compiled
+// tests whose TypeScript source still exists run: a deleted test never runs from a stale copy in .test-build/.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -12,7 +13,14 @@ function walk(dir) {
     return statSync(p).isDirectory() ? walk(p) : p.endsWith('.test.js') ? [p] : [];
   });
 }
-const files = walk(root).filter((f) => only.length === 0 || only.some((o) => f.includes(o))).sort();
+const source = (compiled) => compiled.replace(/^\.test-build\//, '').replace(/\.js$/, '.ts');
+const compiled = existsSync(root) ? walk(root) : [];
+const stale = compiled.filter((f) => !existsSync(source(f)));
+if (stale.length > 0) console.error(`skipping ${stale.length} compiled test(s) without a source: ${stale.join(', ')}`);
+const files = compiled
+  .filter((f) => existsSync(source(f)))
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort();
 if (files.length === 0) {
   console.error('no test files found under ' + root);
   process.exit(1);
