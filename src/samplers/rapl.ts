@@ -1,5 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ProfilerError } from '../errors.js';
+import type { Clock } from '../platform/clock.js';
+import { periodicSampler } from './periodic.js';
+import type { PeriodicSampler, SamplerFactory } from './types.js';
 
 export interface RaplReading {
   t: number;
@@ -140,3 +144,22 @@ export function createRaplReader(opts: RaplReaderOptions = {}): RaplReader {
     },
   };
 }
+
+/** CPU package energy (cumulative since the daemon started) once per tick; `unavailable` where no counter is readable. */
+export function createRaplSampler(o: { clock: Clock; powercapRoot?: string; readText?: (path: string) => string }): PeriodicSampler {
+  const reader = createRaplReader({ powercapRoot: o.powercapRoot, now: () => o.clock.now(), readText: o.readText });
+  return periodicSampler({
+    name: 'rapl',
+    unavailable: reader.available ? null : `CPU energy (RAPL) not measured: ${reader.reason ?? 'no counter'}`,
+    async read() {
+      const r = reader.read();
+      if (!r) throw new ProfilerError('PROF_ERR_RAPL', reader.reason ?? 'RAPL counters could not be read', 500);
+      return { kind: 'cpu-energy', t: r.t, energyJ: r.energyJ };
+    },
+  });
+}
+
+export const raplSampler: SamplerFactory = {
+  name: 'rapl',
+  create: (ctx) => createRaplSampler({ clock: ctx.clock, powercapRoot: ctx.cfg.powercapRoot }),
+};
