@@ -2,12 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from '../api/app.js';
 import type { Config } from '../config/schema.js';
-import type { GpuSample } from '../samplers/types.js';
-import { readSystemMemory } from '../samplers/host.js';
-import { createGpuStream, queryComputeApps } from '../samplers/nvidia-smi.js';
+import type { GpuSample, SamplerFactory } from '../samplers/types.js';
+import { queryComputeApps } from '../samplers/nvidia-smi.js';
 import { readGpuInventory } from '../samplers/gpu-inventory.js';
-import { createProcessTreeSampler } from '../samplers/process-tree.js';
-import { createRaplReader } from '../samplers/rapl.js';
+import { systemClock, systemScheduler, type Clock, type Scheduler } from '../platform/clock.js';
 import { openDatabase, type DB } from '../store/db.js';
 import { EpochStore } from '../store/epochs.js';
 import { RunStore, type RunRow } from '../store/runs.js';
@@ -22,18 +20,19 @@ import type { Stabilization, StabilizationInput } from '../analysis/stabilizatio
 import { EnergyService } from './energy-service.js';
 import { GpuRegistry, type InventoryReader } from './gpu-registry.js';
 import { Recorder } from './recorder.js';
-import { SamplingService, type GpuStreamFactory, type HostReaders, type TreeSampler } from './sampling.js';
+import { SamplingService } from './sampling.js';
 import { lastDataAt, pidAlive, recoverRuns } from './recovery.js';
 
 export interface DaemonOptions {
   config: Config;
   logger: Logger;
+  /** Time for the whole daemon; `now` alone still works (it becomes the clock). */
+  clock?: Clock;
+  scheduler?: Scheduler;
   now?: () => number;
   /** Swappable parts, for tests. */
-  gpuStream?: GpuStreamFactory;
+  samplers?: readonly SamplerFactory[];
   inventory?: InventoryReader;
-  treeSampler?: (pid: number) => TreeSampler;
-  host?: HostReaders;
   detect?: (input: StabilizationInput) => Promise<Stabilization | null>;
 }
 
@@ -68,7 +67,9 @@ export interface Daemon {
 export function createDaemon(opts: DaemonOptions): Daemon {
   const cfg = opts.config;
   const log = opts.logger;
-  const now = opts.now ?? Date.now;
+  const clock: Clock = opts.clock ?? (opts.now ? { now: opts.now } : systemClock);
+  const now = opts.now ?? ((): number => clock.now());
+  const scheduler = opts.scheduler ?? systemScheduler();
   const db: DB = openDatabase(homeFiles(cfg.home).db);
   const runs = new RunStore(db);
   const epochs = new EpochStore(db);
@@ -76,21 +77,6 @@ export function createDaemon(opts: DaemonOptions): Daemon {
   const energy = new EnergyService(cfg, runs, epochs, samples);
   const registry = new GpuRegistry(db, samples, log.child({ mod: 'inventory' }),
     opts.inventory ?? (() => readGpuInventory({ command: cfg.nvidiaSmi, timeoutMs: cfg.inventoryTimeoutMs })));
-  const rapl = createRaplReader({ powercapRoot: cfg.powercapRoot });
-  if (!rapl.available) log.info({ reason: rapl.reason }, 'CPU energy (RAPL) not measured');
-  const host: HostReaders = opts.host ?? {
-    memory: () => readSystemMemory(),
-    cpuEnergyJ: () => rapl.read()?.energyJ ?? null,
-  };
-  const gpuLog = log.child({ mod: 'gpu' });
-  const gpuFactory: GpuStreamFactory =
-    opts.gpuStream ??
-    ((h) => createGpuStream({ command: cfg.nvidiaSmi, intervalMs: cfg.sampleMs, watchdogIntervals: cfg.watchdogIntervals,
-      logger: gpuLog, ...h }));
-  const treeFactory =
-    opts.treeSampler ??
-    ((pid: number) => createProcessTreeSampler({ rootPid: pid, procRoot: cfg.procRoot, historyMaxAgeMs: 4 * cfg.processSampleMs + 5000,
-      rescanEvery: 5 }));
   const listeners = new Set<(run: RunRow, kind: string, data: object) => void>();
   const gpuListeners = new Set<(samples: GpuSample[]) => void>();
   const emit = (run: RunRow, kind: string, data: object): void => {
@@ -99,17 +85,18 @@ export function createDaemon(opts: DaemonOptions): Daemon {
   };
   const analysis: AnalysisService = new AnalysisService(cfg, db, runs, epochs, log.child({ mod: 'analysis' }), emit,
     opts.detect ?? detectStabilizationInWorker);
-  const sampling: SamplingService = new SamplingService(cfg, log.child({ mod: 'sampling' }), samples, gpuFactory, treeFactory, host,
-    (g) => {
+  const sampling: SamplingService = new SamplingService({
+    cfg, log: log.child({ mod: 'sampling' }), store: samples, clock, scheduler, samplers: opts.samplers,
+    onGpuGap(g) {
       for (const r of runs.list({ status: 'running' })) runs.addEvent(r.rid, 'gpu_gap', g, g.from);
     },
-    (batch) => {
+    onGpuSamples(batch) {
       for (const l of gpuListeners) l(batch);
       let appeared = false;
       for (const s of batch) appeared = registry.noteIndex(s.uuid, s.index, s.powerLimitW) || appeared;
       if (appeared) attributor.deviceAppeared();
     },
-    (runId) => {
+    onOrphan(runId) {
       // The client that wraps the command died (e.g. kill -9) and will never finish the run: end it where its data ends.
       const run = runs.byId(runId);
       // Checked with kill(0), not procfs: a misconfigured procRoot must not end live runs.
@@ -119,14 +106,15 @@ export function createDaemon(opts: DaemonOptions): Daemon {
       attributor.release(runId);
       const ended = recorder.interrupt(run, lastDataAt(db, run), 'its command ended and its client never finished the run');
       void analysis.request(ended.id);
-    });
+    },
+  });
   const attributor: Attributor = new Attributor(runs, log.child({ mod: 'attribution' }),
     () => queryComputeApps(cfg.nvidiaSmi, 10_000), (id) => sampling.pidsOf(id),
     (run, source) => {
       // Devices changed: epochs already closed get their energy again from the stored samples.
       recorder.refinalize(run);
       emit(run, 'devices', { source });
-    }, cfg.computeAppsPollMs, () => registry.presentIds());
+    }, cfg.computeAppsPollMs, () => registry.presentIds(), scheduler);
   const recorder: Recorder = new Recorder(cfg, log.child({ mod: 'recorder' }), runs, epochs, samples, energy, {
     onRunStarted(run, req) {
       sampling.track(run.id, run.rid, req.pid);
@@ -162,7 +150,7 @@ export function createDaemon(opts: DaemonOptions): Daemon {
     devices: () => runs.allDevices().map((d) => ({ uuid: d.uuid, index: d.idx, name: d.name, powerLimitW: d.power_limit_w,
       memTotalMiB: d.mem_total_mib, driverVersion: d.driver_version, cudaVersion: d.cuda_version })),
     health: () => ({ ok: true, pid: process.pid, startedAt, home: cfg.home, version: 1,
-      activeRuns: runs.list({ status: 'running' }).length, gpuSampler: sampling.gpuHealth,
+      activeRuns: runs.list({ status: 'running' }).length, gpuSampler: sampling.gpuHealth, samplers: sampling.health(),
       samplesReceived: sampling.samplesReceived, rowsWritten: samples.rowsWritten, rowsPending: samples.pending }),
     app: null as unknown as FastifyInstance,
     async listen(): Promise<{ host: string; port: number }> {
