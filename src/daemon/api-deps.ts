@@ -43,7 +43,7 @@ function metrics(s: ApiSources): MetricsSnapshot {
     finished: finished.map((r) => ({ id: r.id, energy: r.energy ?? { totalJ: 0, gpuJ: 0, ramJ: 0, cpuJ: null, gpuCoverage: 0, gaps: [] },
       projection: r.analysis?.projection ?? null })),
     gpus: metered.streamTotals(),
-    samplers: [sampling.gpuHealth],
+    samplers: sampling.health(),
     samplesReceived: sampling.samplesReceived,
     rowsWritten: set.samples.rowsWritten,
     rowsPending: set.samples.pending,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { systemScheduler, type Scheduler, type TimerHandle } from '../platform/clock.js';
 import type { ComputeApp } from '../samplers/nvidia-smi-parse.js';
 import type { DeviceRow, RunRow, RunStore } from '../store/runs.js';
 import { matchGpuList, type GpuSource } from './attribution.js';
@@ -9,7 +10,7 @@ import { matchGpuList, type GpuSource } from './attribution.js';
  */
 export class Attributor {
   private readonly discovering = new Set<string>();
-  private poll: NodeJS.Timeout | null = null;
+  private poll: TimerHandle | null = null;
   private polling = false;
   /** Polls without a find double the interval (up to 30×): a CPU-only run on a GPU host should not cost a spawn every 2 s. */
   private misses = 0;
@@ -22,6 +23,7 @@ export class Attributor {
     private readonly onChanged: (run: RunRow, source: GpuSource) => void,
     private readonly pollMs: number,
     private readonly presentIds: () => Set<number>,
+    private readonly scheduler: Scheduler = systemScheduler(),
   ) {}
 
   /** GPUs of this machine now (the DB also remembers GPUs seen by earlier daemons). */
@@ -51,11 +53,10 @@ export class Attributor {
   private schedule(): void {
     if (this.poll || this.discovering.size === 0) return;
     const delay = this.pollMs * Math.min(30, 2 ** Math.min(this.misses, 5));
-    this.poll = setTimeout(() => {
+    this.poll = this.scheduler.setTimeout(() => {
       this.poll = null;
       void this.discover().finally(() => this.schedule());
     }, delay);
-    this.poll.unref();
   }
 
   /** A GPU that appeared after the run started joins runs that still use every GPU. */
@@ -68,8 +69,8 @@ export class Attributor {
 
   release(runId: string): void {
     this.discovering.delete(runId);
-    if (this.discovering.size === 0 && this.poll) {
-      clearTimeout(this.poll);
+    if (this.discovering.size === 0) {
+      this.scheduler.clear(this.poll);
       this.poll = null;
     }
   }
@@ -120,7 +121,8 @@ export class Attributor {
   }
 
   close(): void {
-    if (this.poll) clearTimeout(this.poll);
+    this.discovering.clear();
+    this.scheduler.clear(this.poll);
     this.poll = null;
   }
 }

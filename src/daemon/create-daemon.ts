@@ -2,12 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from '../api/app.js';
 import type { Config } from '../config/schema.js';
-import type { GpuSample } from '../samplers/types.js';
-import { readSystemMemory } from '../samplers/host.js';
-import { createGpuStream, queryComputeApps } from '../samplers/nvidia-smi.js';
+import type { GpuSample, SamplerFactory } from '../samplers/types.js';
+import { queryComputeApps } from '../samplers/nvidia-smi.js';
 import { readGpuInventory } from '../samplers/gpu-inventory.js';
-import { createProcessTreeSampler } from '../samplers/process-tree.js';
-import { createRaplReader } from '../samplers/rapl.js';
 import { systemClock, systemScheduler, type Clock, type Scheduler } from '../platform/clock.js';
 import { pidAlive } from '../platform/process.js';
 import { AnalysisService } from '../runs/analysis.js';
@@ -24,7 +21,7 @@ import { apiDepsOf } from './api-deps.js';
 import { Attributor } from './attributor.js';
 import { GpuRegistry, type InventoryReader } from './gpu-registry.js';
 import { Recorder } from './recorder.js';
-import { SamplingService, type GpuStreamFactory, type HostReaders, type TreeSampler } from './sampling.js';
+import { SamplingService } from './sampling.js';
 import { lastDataAt, recoverRuns } from './recovery.js';
 
 export interface DaemonOptions {
@@ -32,11 +29,9 @@ export interface DaemonOptions {
   logger: Logger;
   clock?: Clock;
   scheduler?: Scheduler;
-  /** Swappable parts, for tests. */
-  gpuStream?: GpuStreamFactory;
+  /** Swappable parts, for tests: the samplers (default: the registry's), the GPU inventory, the detector. */
+  samplers?: readonly SamplerFactory[];
   inventory?: InventoryReader;
-  treeSampler?: (pid: number) => TreeSampler;
-  host?: HostReaders;
   detect?: (input: StabilizationInput) => Promise<Stabilization | null>;
 }
 
@@ -67,21 +62,6 @@ export function createDaemon(opts: DaemonOptions): Daemon {
   const { runs, samples } = set;
   const registry = new GpuRegistry(set.devices, samples, log.child({ mod: 'inventory' }),
     opts.inventory ?? (() => readGpuInventory({ command: cfg.nvidiaSmi, timeoutMs: cfg.inventoryTimeoutMs })), clock);
-  const rapl = createRaplReader({ powercapRoot: cfg.powercapRoot });
-  if (!rapl.available) log.info({ reason: rapl.reason }, 'CPU energy (RAPL) not measured');
-  const host: HostReaders = opts.host ?? {
-    memory: () => readSystemMemory(),
-    cpuEnergyJ: () => rapl.read()?.energyJ ?? null,
-  };
-  const gpuLog = log.child({ mod: 'gpu' });
-  const gpuFactory: GpuStreamFactory =
-    opts.gpuStream ??
-    ((h) => createGpuStream({ command: cfg.nvidiaSmi, intervalMs: cfg.sampleMs, watchdogIntervals: cfg.watchdogIntervals,
-      logger: gpuLog, ...h }));
-  const treeFactory =
-    opts.treeSampler ??
-    ((pid: number) => createProcessTreeSampler({ rootPid: pid, procRoot: cfg.procRoot, historyMaxAgeMs: 4 * cfg.processSampleMs + 5000,
-      rescanEvery: 5 }));
   const runListeners = new Set<RunListener>();
   const gpuListeners = new Set<(samples: readonly GpuSample[]) => void>();
   const metered = new MeteredEnergy(set);
@@ -93,18 +73,19 @@ export function createDaemon(opts: DaemonOptions): Daemon {
   };
   const analysis: AnalysisService = new AnalysisService(cfg, set, log.child({ mod: 'analysis' }), emit,
     opts.detect ?? detectStabilizationInWorker, clock);
-  const sampling: SamplingService = new SamplingService(cfg, log.child({ mod: 'sampling' }), samples, gpuFactory, treeFactory, host,
-    (g) => {
+  const sampling: SamplingService = new SamplingService({
+    cfg, log: log.child({ mod: 'sampling' }), store: samples, clock, scheduler, samplers: opts.samplers,
+    onGpuGap(g) {
       for (const r of runs.list({ status: 'running' })) runs.addEvent(r.rid, 'gpu_gap', g, g.from);
     },
-    (batch) => {
+    onGpuSamples(batch) {
       metered.addStream(batch);
       for (const l of gpuListeners) l(batch);
       let appeared = false;
       for (const s of batch) appeared = registry.noteIndex(s.uuid, s.index, s.powerLimitW) || appeared;
       if (appeared) attributor.deviceAppeared();
     },
-    (runId) => {
+    onOrphan(runId) {
       // The client that wraps the command died (e.g. kill -9) and will never finish the run: end it where its data ends.
       const run = runs.byId(runId);
       // Checked with kill(0), not procfs: a misconfigured procRoot must not end live runs.
@@ -114,14 +95,15 @@ export function createDaemon(opts: DaemonOptions): Daemon {
       attributor.release(runId);
       const ended = recorder.interrupt(run, lastDataAt(set, run), 'its command ended and its client never finished the run');
       void analysis.request(ended.id);
-    });
+    },
+  });
   const attributor: Attributor = new Attributor(runs, log.child({ mod: 'attribution' }),
     () => queryComputeApps(cfg.nvidiaSmi, 10_000), (id) => sampling.pidsOf(id),
     (run, source) => {
       // Devices changed: epochs already closed get their energy again from the stored samples.
       recorder.refinalize(run);
       emit(run, { kind: 'devices', data: { source } });
-    }, cfg.computeAppsPollMs, () => registry.presentIds());
+    }, cfg.computeAppsPollMs, () => registry.presentIds(), scheduler);
   const recorder: Recorder = new Recorder(cfg, log.child({ mod: 'recorder' }), runs, set.epochs, samples, set.energy, {
     onRunStarted(run, req) {
       sampling.track(run.id, run.rid, req.pid);
@@ -144,7 +126,7 @@ export function createDaemon(opts: DaemonOptions): Daemon {
   }, () => clock.now(), scheduler);
   const startedAt = clock.now();
   const health = (): Record<string, unknown> => ({ ok: true, pid: process.pid, startedAt, home: cfg.home, version: 1,
-    activeRuns: runs.list({ status: 'running' }).length, gpuSampler: sampling.gpuHealth,
+    activeRuns: runs.list({ status: 'running' }).length, gpuSampler: sampling.gpuHealth, samplers: sampling.health(),
     samplesReceived: sampling.samplesReceived, rowsWritten: samples.rowsWritten, rowsPending: samples.pending });
   const app = buildApp(apiDepsOf({ set, recorder, sampling, registry, analysis, metered, scheduler, runListeners, gpuListeners, health }),
     { logger: log.child({ mod: 'api' }), token: cfg.token });

@@ -1,70 +1,89 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import type { GpuSample, SamplerHealth } from '../samplers/types.js';
+import { raceTimeout, systemClock, systemScheduler, type Clock, type Scheduler, type TimerHandle } from '../platform/clock.js';
+import { SAMPLERS } from '../samplers/registry.js';
+import { stateChangeLog } from '../samplers/health-log.js';
+import type {
+  GpuGap, GpuSample, PeriodicSampler, Reading, SampleSink, Sampler, SamplerFactory, SamplerHealth, StreamSampler, TreeReading,
+} from '../samplers/types.js';
 import type { SampleStore } from '../store/samples.js';
 
-/** What the daemon needs of the GPU stream (src/samplers/nvidia-smi.ts) — injected so tests can swap it. */
-export interface GpuStream {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  health(): SamplerHealth;
-}
-export type GpuStreamFactory = (handlers: {
-  onSamples(samples: GpuSample[]): void;
-  onHealth(h: SamplerHealth): void;
-  onGap(g: { from: number; to: number; reason: string }): void;
-}) => GpuStream;
+/** The part of the store the loop writes to. */
+export type SampleWriter = Pick<SampleStore, 'addGpu' | 'addProc' | 'addHost' | 'flush'>;
 
-export interface TreeSampler {
-  sample(): Promise<{ t: number; pids: number[]; rssBytes: number; cpuPct: number }>;
-}
-
-export interface HostReaders {
-  memory(): Promise<{ totalBytes: number; usedBytes: number } | null>;
-  cpuEnergyJ(): number | null;
+export interface SamplingOptions {
+  cfg: Config;
+  log: Logger;
+  store: SampleWriter;
+  clock?: Clock;
+  scheduler?: Scheduler;
+  /** The samplers to run; the registry's by default. */
+  samplers?: readonly SamplerFactory[];
+  /** How long a tick waits for one sampler before reporting it timed out and going on without it. */
+  tickTimeoutMs?: number;
+  onGpuGap?(g: GpuGap): void;
+  onGpuSamples?(s: GpuSample[]): void;
+  /** The run's command has been gone for a while and nobody finished the run: its client died. */
+  onOrphan?(runId: string): void;
 }
 
 interface Tracked {
   rid: number;
-  sampler: TreeSampler | null;
+  pid: number | null;
   pids: number[];
-  /** Consecutive samples that found none of the run's processes alive. */
-  goneTicks: number;
+  /** When a reading first found none of the run's processes alive (null while some are). */
+  goneSince: number | null;
+  orphaned: boolean;
 }
 
-
+const IDLE_GPU: SamplerHealth = { name: 'nvidia-smi', state: 'idle', lastSampleAt: null, restarts: 0, message: null };
 
 /**
- * Runs the samplers while at least one run is active (the GPU stream lingers briefly after the last one), keeps one
- * process tick in flight at a time, and flushes queued rows to the store on a timer.
+ * Runs the registered samplers while at least one run is active (stream samplers linger briefly after the last one):
+ * one periodic tick in flight at a time, every sampler's answer bounded by a timeout, queued rows flushed on a timer.
  */
 export class SamplingService {
-  private stream: GpuStream | null = null;
+  private readonly samplers: Sampler[];
+  private readonly periodic: PeriodicSampler[];
+  private readonly streams: StreamSampler[];
+  private readonly clock: Clock;
+  private readonly scheduler: Scheduler;
+  private readonly tickTimeoutMs: number;
   private readonly tracked = new Map<string, Tracked>();
   private readonly lastGpuAt = new Map<string, number>();
   private readonly waiters = new Set<() => void>();
-  private tick: NodeJS.Timeout | null = null;
-  private flushTimer: NodeJS.Timeout | null = null;
-  private linger: NodeJS.Timeout | null = null;
+  private readonly inFlight = new Set<PeriodicSampler>();
+  private readonly noteHealth: (h: SamplerHealth) => void;
+  private tickTimer: TimerHandle | null = null;
+  private flushTimer: TimerHandle | null = null;
+  private linger: TimerHandle | null = null;
+  private streaming = false;
   private tickBusy = false;
   private tickAgain = false;
-  gpuHealth: SamplerHealth = { name: 'nvidia-smi', state: 'idle', lastSampleAt: null, restarts: 0, message: null };
   samplesReceived = 0;
 
-  constructor(
-    private readonly cfg: Config,
-    private readonly log: Logger,
-    private readonly store: SampleStore,
-    private readonly gpuFactory: GpuStreamFactory,
-    private readonly treeFactory: (pid: number) => TreeSampler,
-    private readonly host: HostReaders,
-    private readonly onGpuGap: (g: { from: number; to: number; reason: string }) => void,
-    private readonly onGpuSamples: (s: GpuSample[]) => void = () => {},
-    /** The run's command has been gone for a while and nobody finished the run: its client died. */
-    private readonly onOrphan: (runId: string) => void = () => {},
-  ) {
-    this.flushTimer = setInterval(() => this.safeFlush(), cfg.flushMs);
-    this.flushTimer.unref();
+  constructor(private readonly o: SamplingOptions) {
+    this.clock = o.clock ?? systemClock;
+    this.noteHealth = stateChangeLog(o.log);
+    this.scheduler = o.scheduler ?? systemScheduler();
+    // Long enough for a procfs scan on a loaded host; a hung sampler then costs one late tick, not the loop.
+    this.tickTimeoutMs = o.tickTimeoutMs ?? Math.max(3 * o.cfg.processSampleMs, 3000);
+    const ctx = { cfg: o.cfg, clock: this.clock, scheduler: this.scheduler, targets: () => this.targets(), sink: this.sink() };
+    this.samplers = (o.samplers ?? SAMPLERS).map((f) => f.create({ ...ctx, log: o.log.child({ sampler: f.name }) }));
+    this.periodic = this.samplers.filter((s): s is PeriodicSampler => s.kind === 'periodic');
+    this.streams = this.samplers.filter((s): s is StreamSampler => s.kind === 'stream');
+    for (const s of this.samplers) this.noteHealth(s.health());
+    this.flushTimer = this.scheduler.setInterval(() => this.safeFlush(), o.cfg.flushMs);
+  }
+
+  /** Every sampler's health, in registry order. */
+  health(): SamplerHealth[] {
+    return this.samplers.map((s) => s.health());
+  }
+
+  /** The nvidia-smi stream's health (what /healthz calls gpuSampler). */
+  get gpuHealth(): SamplerHealth {
+    return this.samplers.find((s) => s.name === 'nvidia-smi')?.health() ?? { ...IDLE_GPU };
   }
 
   /** Last time a sample of this GPU arrived (nvidia-smi's timestamp). */
@@ -77,132 +96,176 @@ export class SamplingService {
   }
 
   /**
-   * Starts the GPU stream if needed and waits (bounded) for its first sample, so that a run registered next is
+   * Starts the stream samplers if needed and waits (bounded) for a first GPU sample, so that a run registered next is
    * covered from its first moment; immediate when the stream already runs or nvidia-smi is unavailable.
    */
   async warmUp(boundMs: number): Promise<void> {
-    if (this.linger) clearTimeout(this.linger);
-    this.linger = null;
-    const fresh = this.stream === null;
-    this.ensureStream();
+    this.cancelLinger();
+    const fresh = !this.streaming;
+    this.startStreams();
     if (!fresh && this.lastGpuAt.size > 0) return;
-    const since = Date.now();
+    const since = this.clock.now();
     await this.until(() => this.gpuHealth.state === 'unavailable' || this.gpuHealth.state === 'failed' ||
-      [...this.lastGpuAt.values()].some((t) => t >= since - this.cfg.sampleMs), boundMs);
+      [...this.lastGpuAt.values()].some((t) => t >= since - this.o.cfg.sampleMs), boundMs);
   }
 
   track(runId: string, rid: number, pid: number | null): void {
-    this.tracked.set(runId, { rid, sampler: null, pids: [], goneTicks: 0 });
-    if (pid !== null) this.attach(runId, pid);
-    if (this.linger) clearTimeout(this.linger);
-    this.linger = null;
-    this.ensureStream();
-    if (!this.tick) {
-      this.tick = setInterval(() => void this.processTick(), this.cfg.processSampleMs);
-      this.tick.unref();
-      void this.processTick();
+    this.tracked.set(runId, { rid, pid: null, pids: [], goneSince: null, orphaned: false });
+    this.cancelLinger();
+    this.startStreams();
+    const first = this.tickTimer === null;
+    if (first) {
+      for (const p of this.periodic) p.start().catch((err: unknown) => this.o.log.error({ err, sampler: p.name }, 'sampler failed to start'));
+      this.tickTimer = this.scheduler.setInterval(() => void this.tick(), this.o.cfg.processSampleMs);
     }
+    if (pid !== null) this.attach(runId, pid);
+    else if (first) void this.tick();
   }
 
   /** The run's command is known: sample its process tree from now on. */
   attach(runId: string, pid: number): void {
     const tr = this.tracked.get(runId);
     if (!tr) return;
-    tr.sampler = this.treeFactory(pid);
-    tr.pids = [pid];
-    void this.processTick(true); // the first reading at once, not one interval later
+    Object.assign(tr, { pid, pids: [pid], goneSince: null, orphaned: false });
+    void this.tick(true); // the first reading at once, not one interval later
   }
 
   untrack(runId: string): void {
     this.tracked.delete(runId);
     if (this.tracked.size > 0) return;
-    if (this.tick) clearInterval(this.tick);
-    this.tick = null;
-    this.linger = setTimeout(() => void this.stopStream(), this.cfg.samplerLingerMs);
-    this.linger.unref();
+    this.scheduler.clear(this.tickTimer);
+    this.tickTimer = null;
+    for (const p of this.periodic) void this.stopOne(p);
+    this.cancelLinger();
+    this.linger = this.scheduler.setTimeout(() => void this.stopStreams(), this.o.cfg.samplerLingerMs);
   }
 
-  private ensureStream(): void {
-    if (this.stream) return;
-    this.stream = this.gpuFactory({
-      onSamples: (samples) => {
+  private targets(): { runId: string; pid: number }[] {
+    const out: { runId: string; pid: number }[] = [];
+    for (const [runId, tr] of this.tracked) if (tr.pid !== null) out.push({ runId, pid: tr.pid });
+    return out;
+  }
+
+  private sink(): SampleSink {
+    return {
+      gpu: (samples: GpuSample[]): void => {
         this.samplesReceived += samples.length;
-        this.store.addGpu(samples);
+        this.o.store.addGpu(samples);
         for (const s of samples) this.lastGpuAt.set(s.uuid, Math.max(s.t, this.lastGpuAt.get(s.uuid) ?? 0));
-        this.onGpuSamples(samples);
-        for (const w of [...this.waiters]) w();
+        this.o.onGpuSamples?.(samples);
+        this.wake();
       },
-      onHealth: (h) => {
-        if (h.state !== this.gpuHealth.state) this.log.info({ state: h.state, message: h.message }, 'gpu sampler');
-        this.gpuHealth = h;
-        for (const w of [...this.waiters]) w();
+      gap: (g: GpuGap): void => this.o.onGpuGap?.(g),
+      health: (h: SamplerHealth): void => {
+        this.noteHealth(h);
+        this.wake();
       },
-      onGap: (g) => this.onGpuGap(g),
-    });
-    this.stream.start().catch((err: unknown) => this.log.error({ err }, 'gpu stream failed to start'));
+    };
   }
 
-  private async stopStream(): Promise<void> {
-    const s = this.stream;
-    this.stream = null;
-    if (s) await s.stop().catch((err: unknown) => this.log.warn({ err }, 'gpu stream stop failed'));
-    this.gpuHealth = { ...this.gpuHealth, state: 'idle' };
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  private cancelLinger(): void {
+    this.scheduler.clear(this.linger);
+    this.linger = null;
+  }
+
+  private startStreams(): void {
+    if (this.streaming) return;
+    this.streaming = true;
+    for (const s of this.streams) s.start().catch((err: unknown) => this.o.log.error({ err, sampler: s.name }, 'sampler failed to start'));
+  }
+
+  private async stopStreams(): Promise<void> {
+    this.linger = null;
+    this.streaming = false;
+    await Promise.all(this.streams.map((s) => this.stopOne(s)));
+  }
+
+  private async stopOne(s: Sampler): Promise<void> {
+    await s.stop().catch((err: unknown) => this.o.log.warn({ err, sampler: s.name }, 'sampler stop failed'));
+    this.noteHealth(s.health());
   }
 
   /**
-   * One process/host tick; a slow periodic tick is skipped rather than stacked. An urgent one (a command just
-   * attached) asked for during a tick runs right after it, so its first reading is never lost.
+   * One tick of every periodic sampler; a periodic tick asked for during one is skipped rather than stacked. An urgent
+   * one (a command just attached) runs right after it, so its first reading is never lost.
    */
-  private async processTick(urgent = false): Promise<void> {
+  private async tick(urgent = false): Promise<void> {
+    if (this.tracked.size === 0) return;
     if (this.tickBusy) {
       if (urgent) this.tickAgain = true;
       return;
     }
     this.tickBusy = true;
     try {
-      const t = Date.now();
-      for (const [runId, tr] of this.tracked) {
-        if (!tr.sampler) continue;
-        try {
-          const s = await tr.sampler.sample();
-          tr.pids = s.pids;
-          tr.goneTicks = s.pids.length === 0 ? tr.goneTicks + 1 : 0;
-          if (tr.goneTicks === Math.ceil(this.cfg.orphanAfterMs / this.cfg.processSampleMs)) this.onOrphan(runId);
-          if (s.pids.length > 0) this.store.addProc({ rid: tr.rid, t: s.t, rssBytes: s.rssBytes, cpuPct: s.cpuPct, nProcs: s.pids.length });
-        } catch (err) {
-          this.log.warn({ err }, 'process sample failed');
-        }
-      }
-      const mem = await this.host.memory().catch(() => null);
-      this.store.addHost({
-        t,
-        memUsedBytes: mem?.usedBytes ?? null,
-        memTotalBytes: mem?.totalBytes ?? null,
-        cpuEnergyJ: this.host.cpuEnergyJ(),
-      });
+      const t = this.clock.now();
+      const readings = await Promise.all(this.periodic.map((p) => this.sampleOne(p)));
+      this.record(t, readings.filter((r): r is Reading => r !== null));
+      for (const p of this.periodic) this.noteHealth(p.health());
     } finally {
       this.tickBusy = false;
       if (this.tickAgain) {
         this.tickAgain = false;
-        void this.processTick();
+        void this.tick();
       }
     }
   }
 
+  /** One sampler's answer, or null after the timeout; a call still pending from an earlier tick is not stacked. */
+  private async sampleOne(p: PeriodicSampler): Promise<Reading | null> {
+    if (this.inFlight.has(p)) return null;
+    this.inFlight.add(p);
+    const call = p.sample().catch((err: unknown) => {
+      this.o.log.warn({ err, sampler: p.name }, 'sampler threw instead of reporting its health');
+      return null;
+    });
+    void call.finally(() => this.inFlight.delete(p));
+    const r = await raceTimeout(this.scheduler, this.tickTimeoutMs, call);
+    if (r !== 'timeout') return r;
+    p.timedOut(this.tickTimeoutMs);
+    return null;
+  }
+
+  private record(t: number, readings: Reading[]): void {
+    let mem: { totalBytes: number; usedBytes: number } | null = null;
+    let cpuEnergyJ: number | null = null;
+    for (const r of readings) {
+      if (r.kind === 'host-memory') mem = r;
+      else if (r.kind === 'cpu-energy') cpuEnergyJ = r.energyJ;
+      else for (const tree of r.trees) this.recordTree(tree);
+    }
+    this.o.store.addHost({ t, memUsedBytes: mem?.usedBytes ?? null, memTotalBytes: mem?.totalBytes ?? null, cpuEnergyJ });
+  }
+
+  private recordTree(r: TreeReading): void {
+    const tr = this.tracked.get(r.runId);
+    if (!tr) return;
+    tr.pids = r.pids;
+    if (r.pids.length > 0) {
+      Object.assign(tr, { goneSince: null, orphaned: false });
+      this.o.store.addProc({ rid: tr.rid, t: r.t, rssBytes: r.rssBytes, cpuPct: r.cpuPct, nProcs: r.pids.length });
+      return;
+    }
+    tr.goneSince ??= r.t;
+    if (tr.orphaned || r.t - tr.goneSince < this.o.cfg.orphanAfterMs) return;
+    tr.orphaned = true;
+    this.o.onOrphan?.(r.runId);
+  }
+
   safeFlush(): void {
     try {
-      this.store.flush();
+      this.o.store.flush();
     } catch (err) {
-      this.log.error({ err }, 'flush failed; rows stay queued');
+      this.o.log.error({ err }, 'flush failed; rows stay queued');
     }
   }
 
   /** Waits until each GPU has a sample at or after t, the GPU stream is not producing, or the bound passes. */
   waitForGpu(uuids: string[], t: number, boundMs: number): Promise<void> {
-    return this.until(
-      () => this.gpuHealth.state !== 'running' || uuids.every((u) => (this.lastGpuAt.get(u) ?? 0) >= t),
-      boundMs,
-    );
+    return this.until(() => this.gpuHealth.state !== 'running' || uuids.every((u) => (this.lastGpuAt.get(u) ?? 0) >= t), boundMs);
   }
 
   private until(done: () => boolean, boundMs: number): Promise<void> {
@@ -210,24 +273,23 @@ export class SamplingService {
     return new Promise((resolve) => {
       const finish = (): void => {
         this.waiters.delete(check);
-        clearTimeout(timer);
+        this.scheduler.clear(timer);
         resolve();
       };
       const check = (): void => {
         if (done()) finish();
       };
-      const timer = setTimeout(finish, boundMs);
+      const timer = this.scheduler.setTimeout(finish, boundMs);
       this.waiters.add(check);
     });
   }
 
   async close(): Promise<void> {
-    if (this.tick) clearInterval(this.tick);
-    if (this.linger) clearTimeout(this.linger);
-    if (this.flushTimer) clearInterval(this.flushTimer);
-    this.tick = this.linger = this.flushTimer = null;
+    for (const t of [this.tickTimer, this.linger, this.flushTimer]) this.scheduler.clear(t);
+    this.tickTimer = this.linger = this.flushTimer = null;
     this.tracked.clear();
-    await this.stopStream();
+    this.streaming = false;
+    await Promise.all(this.samplers.map((s) => this.stopOne(s)));
     this.safeFlush();
   }
 }

@@ -52,3 +52,14 @@ export function systemScheduler(): Scheduler {
 export function sleepOn(s: Scheduler, ms: number): Promise<void> {
   return new Promise((resolve) => s.setTimeout(resolve, ms));
 }
+
+/** The promise's value, or 'timeout' once ms pass on the scheduler first (the timer is cleared either way). */
+export async function raceTimeout<T>(s: Scheduler, ms: number, p: Promise<T>): Promise<T | 'timeout'> {
+  let timer: TimerHandle | null = null;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = s.setTimeout(() => resolve('timeout'), ms)));
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    s.clear(timer);
+  }
+}

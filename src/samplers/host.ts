@@ -1,5 +1,8 @@
 import si from 'systeminformation';
 import { ProfilerError } from '../errors.js';
+import type { Clock } from '../platform/clock.js';
+import { periodicSampler } from './periodic.js';
+import type { PeriodicSampler, SamplerFactory } from './types.js';
 
 export interface SystemMemory {
   totalBytes: number;
@@ -40,6 +43,23 @@ export async function readSystemMemory(source: MemSource = () => si.mem()): Prom
   }
   return { totalBytes: total, usedBytes: total - available, availableBytes: available };
 }
+
+/** Host memory (total, used) once per tick; a failed read is reported in its health, the tick stores nulls. */
+export function createHostMemorySampler(o: { clock: Clock; source?: MemSource }): PeriodicSampler {
+  return periodicSampler({
+    name: 'host-memory',
+    async read() {
+      const t = o.clock.now();
+      const m = await readSystemMemory(o.source);
+      return { kind: 'host-memory', t, totalBytes: m.totalBytes, usedBytes: m.usedBytes };
+    },
+  });
+}
+
+export const hostMemorySampler: SamplerFactory = {
+  name: 'host-memory',
+  create: (ctx) => createHostMemorySampler({ clock: ctx.clock }),
+};
 
 /** Bytes in the study's "MB": psutil RSS divided by 1024 × 1024. */
 const MIB = 1024 * 1024;

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { systemClock, systemScheduler, type Clock, type Scheduler, type TimerHandle } from '../platform/clock.js';
 import { execCapture, spawnProcess } from '../platform/exec.js';
 import {
   GPU_QUERY_FIELDS,
@@ -9,13 +10,9 @@ import {
   type ComputeApp,
   type GpuParseResult,
 } from './nvidia-smi-parse.js';
-import type { GpuSample, SamplerHealth } from './types.js';
+import type { GpuGap, GpuSample, SamplerHealth } from './types.js';
 
-export interface GpuGap {
-  from: number;
-  to: number;
-  reason: string;
-}
+export type { GpuGap } from './types.js';
 
 export interface GpuStreamLogger {
   warn(o: object, msg?: string): void;
@@ -29,7 +26,13 @@ export interface GpuStreamOptions {
   onHealth?(h: SamplerHealth): void;
   onGap?(gap: GpuGap): void;
   logger?: GpuStreamLogger;
+  /** Time and timers (watchdog, restart back-off, stop's escalation) go through these; `now` is the older spelling. */
+  clock?: Clock;
+  scheduler?: Scheduler;
   now?(): number;
+  /** The process seam (src/platform/exec.ts); tests pass fake children. */
+  spawn?: typeof spawnProcess;
+  exec?: typeof execCapture;
   /** Silence (no sample) for this many intervals makes the watchdog kill and restart nvidia-smi. */
   watchdogIntervals?: number;
   maxBackoffMs?: number;
@@ -64,7 +67,11 @@ function streamArgs(fields: readonly string[], intervalMs: number): string[] {
 
 /** One long-lived `nvidia-smi --query-gpu=… -lms N` for all GPUs, restarted with backoff, watched for silence. */
 export function createGpuStream(opts: GpuStreamOptions): GpuStream {
-  const now = opts.now ?? Date.now;
+  const clock = opts.clock ?? (opts.now ? { now: opts.now } : systemClock);
+  const now = (): number => clock.now();
+  const timers = opts.scheduler ?? systemScheduler();
+  const spawn = opts.spawn ?? spawnProcess;
+  const exec = opts.exec ?? execCapture;
   const log = opts.logger;
   const watchdogMs = (opts.watchdogIntervals ?? 5) * opts.intervalMs;
   const graceMs = Math.max(watchdogMs, opts.startupGraceMs ?? 10_000);
@@ -77,8 +84,9 @@ export function createGpuStream(opts: GpuStreamOptions): GpuStream {
   let started = false;
   let stopping = false;
   let failures = 0;
-  let restartTimer: NodeJS.Timeout | null = null;
-  let watchdog: NodeJS.Timeout | null = null;
+  let restartTimer: TimerHandle | null = null;
+  let watchdog: TimerHandle | null = null;
+  let abandonTimer: TimerHandle | null = null;
   let lastActivity = 0;
   let childSawSample = false;
   let lastSampleT: number | null = null;
@@ -92,7 +100,7 @@ export function createGpuStream(opts: GpuStreamOptions): GpuStream {
 
   const becomeUnavailable = (message: string): void => {
     if (health.state === 'unavailable') return;
-    if (watchdog) clearInterval(watchdog);
+    timers.clear(watchdog);
     watchdog = null;
     log?.warn({ command: opts.command }, `${message}; GPU power will not be sampled`);
     setHealth({ state: 'unavailable', message });
@@ -129,7 +137,7 @@ export function createGpuStream(opts: GpuStreamOptions): GpuStream {
     failures++;
     setHealth({ state: 'restarting', restarts: health.restarts + 1, message: reason });
     log?.warn({ reason, delayMs: delay }, 'nvidia-smi stream ended; restarting');
-    restartTimer = setTimeout(() => {
+    restartTimer = timers.setTimeout(() => {
       restartTimer = null;
       spawnStream();
     }, delay);
@@ -143,7 +151,7 @@ export function createGpuStream(opts: GpuStreamOptions): GpuStream {
     let done = false;
     let proc: ChildProcess;
     try {
-      proc = spawnProcess(opts.command, streamArgs(fields, opts.intervalMs), { stdio: ['ignore', 'pipe', 'pipe'] });
+      proc = spawn(opts.command, streamArgs(fields, opts.intervalMs), { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
       becomeUnavailable(`nvidia-smi could not be started: ${(err as Error).message}`);
       return;
@@ -158,6 +166,8 @@ export function createGpuStream(opts: GpuStreamOptions): GpuStream {
       if (done) return;
       done = true;
       if (child === proc) child = null;
+      timers.clear(abandonTimer);
+      abandonTimer = null;
       proc.stdout?.removeAllListeners('data');
       deliver(parser.end());
       resolveExit();
@@ -181,7 +191,8 @@ export function createGpuStream(opts: GpuStreamOptions): GpuStream {
 
   const checkWatchdog = (): void => {
     const proc = child;
-    if (!proc || stopping) return;
+    // abandonTimer set: this child was killed already and is given 2 s to go.
+    if (!proc || stopping || abandonTimer) return;
     const silentFor = now() - lastActivity;
     if (silentFor <= (childSawSample ? watchdogMs : graceMs)) return;
     pendingGapReason = `watchdog: no sample for ${silentFor} ms`;
@@ -189,12 +200,12 @@ export function createGpuStream(opts: GpuStreamOptions): GpuStream {
     proc.kill('SIGKILL');
     const abandon = abandonChild;
     // A process stuck in the driver can survive SIGKILL: give up on it and start a new one.
-    setTimeout(() => child === proc && abandon?.(), 2000).unref();
+    abandonTimer = timers.setTimeout(() => child === proc && abandon?.(), 2000);
   };
 
   const probe = async (): Promise<boolean> => {
     const args = [`--query-gpu=${GPU_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'];
-    const r = await execCapture(opts.command, args, { timeoutMs: opts.probeTimeoutMs ?? 15_000 });
+    const r = await exec(opts.command, args, { timeoutMs: opts.probeTimeoutMs ?? 15_000 });
     const code = r.error?.code;
     if (code === 'ENOENT' || code === 'EACCES') {
       becomeUnavailable(`nvidia-smi not found or not executable: "${opts.command}" (${code})`);
@@ -221,22 +232,23 @@ export function createGpuStream(opts: GpuStreamOptions): GpuStream {
     if (!(await probe()) || stopping) return;
     setHealth({ state: 'running', message: null });
     spawnStream();
-    watchdog = setInterval(checkWatchdog, Math.max(10, Math.floor(opts.intervalMs / 2)));
+    watchdog = timers.setInterval(checkWatchdog, Math.max(10, Math.floor(opts.intervalMs / 2)));
   };
 
   const stop = async (): Promise<void> => {
     stopping = true;
     started = false;
-    if (restartTimer) clearTimeout(restartTimer);
-    if (watchdog) clearInterval(watchdog);
-    restartTimer = watchdog = null;
+    for (const t of [restartTimer, watchdog, abandonTimer]) timers.clear(t);
+    restartTimer = watchdog = abandonTimer = null;
     const proc = child;
     if (proc) {
       proc.kill('SIGTERM');
-      const escalate = setTimeout(() => proc.kill('SIGKILL'), 2000);
+      const escalate = timers.setTimeout(() => proc.kill('SIGKILL'), 2000);
+      let giveUp: TimerHandle | null = null;
       // A child wedged in the driver may never die: do not let stop() hang on it.
-      await Promise.race([childExited, new Promise((r) => setTimeout(r, 5000).unref())]);
-      clearTimeout(escalate);
+      await Promise.race([childExited, new Promise((r) => (giveUp = timers.setTimeout(() => r(null), 5000)))]);
+      timers.clear(escalate);
+      timers.clear(giveUp);
     }
     if (health.state !== 'unavailable') setHealth({ state: 'idle' });
   };

@@ -2,7 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pidusage from 'pidusage';
 import { invalid } from '../errors.js';
-import type { ProcessSample } from './types.js';
+import type { Clock } from '../platform/clock.js';
+import { messageOf, periodicSampler } from './periodic.js';
+import type { PeriodicSampler, ProcessSample, SamplerContext, SamplerFactory, TreeReading } from './types.js';
 
 /** The fields of `/proc/<pid>/stat` the tree scan needs. */
 export interface ProcStat {
@@ -165,3 +167,47 @@ export function createProcessTreeSampler(opts: ProcessTreeSamplerOptions): {
     },
   };
 }
+
+/** What the process sampler needs of one tree's sampler (createProcessTreeSampler; tests pass fakes). */
+export type TreeSamplerFactory = (rootPid: number) => { sample(): Promise<Omit<ProcessTreeSample, 'processes'>> };
+
+/**
+ * The process trees of every tracked run, one reading per tick. A tree's sampler lives as long as its run is tracked
+ * with the same pid (pidusage keeps CPU history per pid); one failing tree is reported, the others still read.
+ */
+export function createProcessSampler(o: { clock: Clock; targets: SamplerContext['targets']; tree: TreeSamplerFactory }): PeriodicSampler {
+  const trees = new Map<string, { pid: number; tree: ReturnType<TreeSamplerFactory> }>();
+  return periodicSampler({
+    name: 'process-tree',
+    async read(problem) {
+      const t = o.clock.now();
+      const targets = o.targets();
+      const wanted = new Map(targets.map((x) => [x.runId, x.pid]));
+      for (const [runId, e] of trees) if (wanted.get(runId) !== e.pid) trees.delete(runId);
+      if (targets.length === 0) return null;
+      const out: TreeReading[] = [];
+      for (const { runId, pid } of targets) {
+        try {
+          let e = trees.get(runId);
+          if (!e) trees.set(runId, (e = { pid, tree: o.tree(pid) }));
+          const s = await e.tree.sample();
+          out.push({ runId, t: s.t, pids: s.pids, rssBytes: s.rssBytes, cpuPct: s.cpuPct });
+        } catch (err) {
+          problem(`process tree of run ${runId} (pid ${pid}) could not be sampled: ${messageOf(err)}`);
+        }
+      }
+      return { kind: 'process-trees', t, trees: out };
+    },
+  });
+}
+
+export const processTreeSampler: SamplerFactory = {
+  name: 'process-tree',
+  create: (ctx) =>
+    createProcessSampler({
+      clock: ctx.clock,
+      targets: ctx.targets,
+      tree: (pid) => createProcessTreeSampler({ rootPid: pid, procRoot: ctx.cfg.procRoot, now: () => ctx.clock.now(),
+        historyMaxAgeMs: 4 * ctx.cfg.processSampleMs + 5000, rescanEvery: 5 }),
+    }),
+};

@@ -1,5 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ProfilerError } from '../errors.js';
+import type { Clock } from '../platform/clock.js';
+import { periodicSampler } from './periodic.js';
+import type { PeriodicSampler, SamplerFactory } from './types.js';
 
 export interface RaplReading {
   t: number;
@@ -30,7 +34,12 @@ interface Zone {
   prevUj: number;
 }
 
-class RaplError extends Error {}
+/** An unreadable or implausible counter: RAPL is then reported unavailable, never a crash. */
+class RaplError extends ProfilerError {
+  constructor(message: string) {
+    super('PROF_ERR_IO', message, 500);
+  }
+}
 
 // Top-level zones only: subzones (intel-rapl:0:0 core, :1 uncore, :2 dram) are already inside their package,
 // and intel-rapl-mmio:N repeats package N through MMIO. AMD (kernel >= 5.8) registers under the same names.
@@ -140,3 +149,22 @@ export function createRaplReader(opts: RaplReaderOptions = {}): RaplReader {
     },
   };
 }
+
+/** CPU package energy (cumulative since the daemon started) once per tick; `unavailable` where no counter is readable. */
+export function createRaplSampler(o: { clock: Clock; powercapRoot?: string; readText?: (path: string) => string }): PeriodicSampler {
+  const reader = createRaplReader({ powercapRoot: o.powercapRoot, now: () => o.clock.now(), readText: o.readText });
+  return periodicSampler({
+    name: 'rapl',
+    unavailable: reader.available ? null : `CPU energy (RAPL) not measured: ${reader.reason ?? 'no counter'}`,
+    async read() {
+      const r = reader.read();
+      if (!r) throw new ProfilerError('PROF_ERR_IO', reader.reason ?? 'RAPL counters could not be read', 500);
+      return { kind: 'cpu-energy', t: r.t, energyJ: r.energyJ };
+    },
+  });
+}
+
+export const raplSampler: SamplerFactory = {
+  name: 'rapl',
+  create: (ctx) => createRaplSampler({ clock: ctx.clock, powercapRoot: ctx.cfg.powercapRoot }),
+};

@@ -22,7 +22,6 @@ const ALLOWED: Exception[] = [];
  * Delete each entry when its error is converted (a stale entry fails the test, so the list only shrinks).
  */
 const PENDING: Exception[] = [
-  { file: 'src/samplers/rapl.ts', fragment: 'class RaplError extends Error', why: 'extend ProfilerError as PROF_ERR_IO, keeping the errno cause' },
 ];
 
 /** The checkout's root: tests run compiled under .test-build/, the sources live in the folder holding package.json. */
