@@ -108,15 +108,23 @@ export class Recorder {
     }
   }
 
-  async finish(
-    run: RunRow,
-    f: FinishRequest,
-  ): Promise<RunRow> {
-    if (run.status !== 'running') throw conflict(`run ${run.id} is already ${run.status}`);
+  /**
+   * The client reports how the command ended. Its report also wins over a restarted daemon's guess: a run marked
+   * interrupted (its daemon died meanwhile) takes the client's exit code and end time, once.
+   */
+  async finish(run: RunRow, f: FinishRequest): Promise<RunRow> {
+    const corrects = run.status === 'interrupted' && this.runs.events(run.rid, 'outcome_reported').length === 0;
+    if (run.status !== 'running' && !corrects) throw conflict(`run ${run.id} is already ${run.status}`);
     if (f.endedAt < run.started_at) throw invalid('endedAt: before the run started');
     const status: RunStatus = f.status ?? (f.signal === null && (f.exitCode ?? 0) === 0 ? 'succeeded' : 'failed');
     const last = this.epochs.last(run.rid);
-    if (last && last.ended_at === null) this.epochs.close(run.rid, last.epoch, Math.max(f.endedAt, last.started_at));
+    if (corrects) {
+      this.runs.addEvent(run.rid, 'outcome_reported', { replaced: 'interrupted', guessedEnd: run.ended_at }, f.endedAt);
+      // The epoch the daemon closed at its guessed end runs to the reported end.
+      if (last && last.ended_at !== null && last.ended_at === run.ended_at) this.epochs.setEnd(run.rid, last.epoch, Math.max(f.endedAt, last.started_at));
+    } else if (last && last.ended_at === null) {
+      this.epochs.close(run.rid, last.epoch, Math.max(f.endedAt, last.started_at));
+    }
     this.runs.update(run.rid, { status, exit_code: f.exitCode, signal: f.signal, ended_at: f.endedAt });
     const ended = this.runs.byId(run.id) as RunRow;
     await this.hooks.waitForSamples(ended, f.endedAt);

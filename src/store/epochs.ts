@@ -54,6 +54,11 @@ export class EpochStore {
     this.q('UPDATE epochs SET ended_at = ? WHERE rid = ? AND epoch = ? AND ended_at IS NULL').run(endedAt, rid, epoch);
   }
 
+  /** Moves a closed epoch's end (a guessed end replaced by the reported one). */
+  setEnd(rid: number, epoch: number, endedAt: number): void {
+    this.q('UPDATE epochs SET ended_at = ? WHERE rid = ? AND epoch = ?').run(endedAt, rid, epoch);
+  }
+
   setAggregate(rid: number, epoch: number, a: EpochAggregate): void {
     this
       .q('UPDATE epochs SET energy_j = ?, gpu_j = ?, ram_j = ?, cpu_j = ?, avg_power_w = ? WHERE rid = ? AND epoch = ?')

@@ -71,6 +71,27 @@ describe('the run survives what happens to the daemon and to nvidia-smi', () => 
     assert.ok(run.energy.gpuJ > 0, 'energy recorded up to the interruption is kept');
   });
 
+  it('kill -9 of the daemon just before the command ends: the client\'s exit code and end are recorded', async () => {
+    const t0 = Date.now();
+    const { done } = startCli(['run', '--', 'sh', '-c', 'sleep 3; exit 7'], { env: h.env });
+    const running = await waitFor(async () => {
+      const j = await showJson(h.env).catch(() => null);
+      return j?.status === 'running' && j.command[0] === 'sh' ? j : null;
+    }, 10_000, 'the run registered');
+    await new Promise((r) => setTimeout(r, Math.max(0, t0 + 2700 - Date.now())));
+    process.kill(lockPid(h.home), 'SIGKILL');
+    const r = await done;
+    assert.equal(r.code, 7, 'the command\'s exit code, untouched');
+    // Whether the restarted daemon resumed the run or first guessed it interrupted, the client's report wins.
+    const run = await waitFor(async () => {
+      const j = await showJson(h.env, running.id);
+      return j.status !== 'running' ? j : null;
+    }, 15_000, 'the run to end');
+    assert.equal(run.status, 'failed', r.stderr);
+    assert.equal(run.exitCode, 7);
+    assert.ok(run.durationS >= 2.5 && run.durationS < 10, `duration ${run.durationS}`);
+  });
+
   it('no nvidia-smi at all: the run is recorded with host metrics only, with one clear warning', async () => {
     await runCli(['daemon', 'stop'], { env: h.env });
     const env = { ...h.env, PROFILER_NVIDIA_SMI: '/nonexistent/nvidia-smi' };

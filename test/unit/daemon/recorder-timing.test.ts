@@ -49,3 +49,34 @@ test('an epoch is finalized (energy, then the analysis trigger) only once its la
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test('the client\'s finish wins over a restarted daemon\'s guess: an interrupted run takes the reported exit code and end, once', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'recorder-'));
+  const cfg = loadConfig({ env: { PROFILER_HOME: home } });
+  const time = new FakeScheduler();
+  const set = openRunSet(cfg, { clock: time });
+  try {
+    const rec = new Recorder(cfg, pino({ level: 'silent' }), set.runs, set.epochs, set.samples, set.energy, {
+      onRunStarted: () => {}, onAttach: () => {}, onRunEnded: () => {}, waitForSamples: async () => {},
+      emit: () => {}, afterSeal: async () => {},
+    }, () => time.now(), time);
+    const t0 = time.now();
+    const run = rec.start({ name: null, command: ['sh'], cwd: null, pid: null, startedAt: t0, expectedEpochs: null,
+      cudaVisibleDevices: null, gpus: null, meta: {} });
+    rec.mark(run, { event: 'start', epoch: 1, at: t0 + 100, total: null, source: 'test' });
+    // The daemon died at +2.7 s; its successor found the client's pid gone for a moment and guessed the end.
+    const guessed = rec.interrupt(set.runs.byId(run.id)!, t0 + 2700);
+    assert.equal(guessed.status, 'interrupted');
+    const done = await rec.finish(guessed, { exitCode: 7, signal: null, endedAt: t0 + 3000 });
+    assert.equal(done.status, 'failed');
+    assert.equal(done.exit_code, 7);
+    assert.equal(done.ended_at, t0 + 3000);
+    assert.equal(set.epochs.get(run.rid, 1)?.ended_at, t0 + 3000, 'the last epoch runs to the reported end');
+    assert.equal(set.runs.events(run.rid, 'outcome_reported').length, 1);
+    await assert.rejects(rec.finish(done, { exitCode: 0, signal: null, endedAt: t0 + 4000 }), { code: 'PROF_ERR_CONFLICT' });
+    rec.close();
+  } finally {
+    set.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
