@@ -22,7 +22,7 @@ import { Attributor } from './attributor.js';
 import { GpuRegistry, type InventoryReader } from './gpu-registry.js';
 import { Recorder } from './recorder.js';
 import { SamplingService } from './sampling.js';
-import { lastDataAt, recoverRuns } from './recovery.js';
+import { recoverRuns } from './recovery.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -93,7 +93,7 @@ export function createDaemon(opts: DaemonOptions): Daemon {
       log.warn({ run: runId }, 'the run\'s command is gone and its client never finished it: marking it interrupted');
       sampling.untrack(runId);
       attributor.release(runId);
-      const ended = recorder.interrupt(run, lastDataAt(set, run), 'its command ended and its client never finished the run');
+      const ended = recorder.interrupt(run, set.reader.lastDataAt(run.rid, run.started_at), 'its command ended and its client never finished the run');
       void analysis.request(ended.id);
     },
   });

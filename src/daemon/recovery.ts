@@ -4,11 +4,6 @@ import type { RunSet } from '../runs/open.js';
 import type { RunRow } from '../store/runs.js';
 import type { Recorder } from './recorder.js';
 
-/** The last time anything was recorded for a run: where a run whose command is gone ends. */
-export function lastDataAt(set: Pick<RunSet, 'reader'>, run: RunRow): number {
-  return set.reader.lastDataAt(run.rid, run.started_at);
-}
-
 /**
  * At daemon start, runs left "running" by a daemon that died: resumed when their command still lives (the client
  * will finish them), else marked interrupted at the end of their data.
@@ -25,7 +20,7 @@ export function recoverRuns(deps: {
       deps.log.warn({ run: run.id }, 'resuming a run left by a previous daemon');
       deps.resume(run);
     } else {
-      const at = lastDataAt(deps.set, run);
+      const at = deps.set.reader.lastDataAt(run.rid, run.started_at);
       deps.log.warn({ run: run.id }, 'marking a run interrupted: its daemon died and its command is gone');
       deps.recorder.interrupt(run, at);
     }

@@ -17,13 +17,6 @@ interface Exception {
 /** Raw errors that can never reach a user (internal invariants), each with why. */
 const ALLOWED: Exception[] = [];
 
-/**
- * PENDING — temporary: raw errors in files other branches own, to be converted to a ProfilerError by the integrator.
- * Delete each entry when its error is converted (a stale entry fails the test, so the list only shrinks).
- */
-const PENDING: Exception[] = [
-];
-
 /** The checkout's root: tests run compiled under .test-build/, the sources live in the folder holding package.json. */
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -70,7 +63,7 @@ describe('every error in src/ carries a PROF_ERR_* code', () => {
   });
 
   it('throws no raw Error/TypeError/RangeError nor defines an uncoded error class (outside the two lists)', () => {
-    const listed = [...ALLOWED, ...PENDING];
+    const listed = ALLOWED;
     const raw = hits(/\b(?:throw|reject\()\s*new (?:Type|Range)?Error\(|\bclass \w+ extends (?:Type|Range)?Error\b/g)
       .filter((h) => !(h.file === 'src/errors.ts' && h.after.startsWith('class ProfilerError')));
     const used = new Set<Exception>();
