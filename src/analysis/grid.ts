@@ -5,6 +5,21 @@ export interface Grid {
   /** Spacing of the slots in ms (gridMs, or the series' own spacing when it is already regular or coarser). */
   stepMs: number;
   values: Float64Array;
+  /** Long holes kept as MAX_HOLE NaN slots: from `slot` on, times are `ms` later (absent: none). */
+  skips?: { slot: number; ms: number }[];
+}
+
+/**
+ * NaN slots a hole keeps at most: one NaN already voids every window across it, so a longer hole only costs memory
+ * proportional to wall time (a run started a year ago, a 3-row file spanning years) instead of to the samples.
+ */
+export const MAX_HOLE = 64;
+
+/** The time of slot k. */
+export function slotTime(grid: Grid, k: number): number {
+  let t = grid.t0 + k * grid.stepMs;
+  for (const s of grid.skips ?? []) if (s.slot <= k) t += s.ms;
+  return t;
 }
 
 function median(xs: Float64Array): number {
@@ -52,34 +67,52 @@ export function toGrid(t: ArrayLike<number>, w: ArrayLike<number>, gridMs: numbe
   return buckets(t, w, gridMs);
 }
 
-// One slot per sample; a gap of g × spacing leaves g - 1 NaN slots; step = span / slots so both ends stay exact.
+// One slot per sample; a gap of g × spacing leaves g - 1 NaN slots (at most MAX_HOLE); step = span / slots so both
+// ends stay exact when no hole was cut short.
 function sequential(t: ArrayLike<number>, w: ArrayLike<number>, spacing: number): Grid {
   const n = t.length;
-  const slot = new Int32Array(n);
-  for (let i = 1; i < n; i++) slot[i] = slot[i - 1]! + Math.max(1, Math.round((t[i]! - t[i - 1]!) / spacing));
+  const slot = new Float64Array(n);
+  const skips: { slot: number; ms: number }[] = [];
+  for (let i = 1; i < n; i++) slot[i] = slot[i - 1]! + step(Math.max(1, Math.round((t[i]! - t[i - 1]!) / spacing)), slot[i - 1]!, spacing, skips);
   const last = slot[n - 1]!;
   const values = new Float64Array(last + 1).fill(NaN);
   for (let i = 0; i < n; i++) values[slot[i]!] = reading(w, i);
   const span = t[n - 1]! - t[0]!;
+  if (skips.length > 0) return { t0: t[0]!, stepMs: spacing, values, skips };
   return { t0: t[0]!, stepMs: last > 0 && span > 0 ? span / last : spacing, values };
+}
+
+/** Slots to advance for a jump of `slots`, a long hole cut to MAX_HOLE NaN slots (the time cut noted in skips). */
+function step(slots: number, from: number, stepMs: number, skips: { slot: number; ms: number }[]): number {
+  if (slots - 1 <= MAX_HOLE) return slots;
+  skips.push({ slot: from + MAX_HOLE + 1, ms: (slots - 1 - MAX_HOLE) * stepMs });
+  return MAX_HOLE + 1;
 }
 
 function buckets(t: ArrayLike<number>, w: ArrayLike<number>, gridMs: number): Grid {
   const n = t.length;
   const t0 = t[0]!;
-  const size = Math.floor((t[n - 1]! - t0) / gridMs) + 1;
+  const slot = new Float64Array(n);
+  const skips: { slot: number; ms: number }[] = [];
+  let prevBucket = 0;
+  for (let i = 1; i < n; i++) {
+    const b = Math.floor((t[i]! - t0) / gridMs);
+    slot[i] = b === prevBucket ? slot[i - 1]! : slot[i - 1]! + step(b - prevBucket, slot[i - 1]!, gridMs, skips);
+    prevBucket = b;
+  }
+  const size = slot[n - 1]! + 1;
   const sum = new Float64Array(size);
   const count = new Int32Array(size);
   for (let i = 0; i < n; i++) {
     const v = reading(w, i);
     if (Number.isNaN(v)) continue;
-    const k = Math.floor((t[i]! - t0) / gridMs);
+    const k = slot[i]!;
     sum[k]! += v;
     count[k]! += 1;
   }
   const values = new Float64Array(size);
   for (let k = 0; k < size; k++) values[k] = count[k]! > 0 ? sum[k]! / count[k]! : NaN;
-  return { t0, stepMs: gridMs, values };
+  return skips.length > 0 ? { t0, stepMs: gridMs, values, skips } : { t0, stepMs: gridMs, values };
 }
 
 /** Averages blocks of `factor` slots (NaN only where a whole block is empty), to bound the analysed length. */
@@ -100,5 +133,6 @@ export function coarsen(grid: Grid, factor: number): Grid {
     }
     values[k] = count > 0 ? sum / count : NaN;
   }
-  return { t0: grid.t0, stepMs: grid.stepMs * factor, values };
+  const skips = grid.skips?.map((x) => ({ slot: Math.floor(x.slot / factor), ms: x.ms }));
+  return skips ? { t0: grid.t0, stepMs: grid.stepMs * factor, values, skips } : { t0: grid.t0, stepMs: grid.stepMs * factor, values };
 }

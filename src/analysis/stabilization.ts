@@ -1,7 +1,7 @@
 import type { StabilizationConfig } from '../config/schema.js';
 import { invalid } from '../errors.js';
 import { fluss } from './fluss.js';
-import { coarsen, toGrid, type Grid } from './grid.js';
+import { coarsen, slotTime, toGrid, type Grid } from './grid.js';
 import { matrixProfile } from './matrix-profile.js';
 
 export interface Stabilization {
@@ -104,7 +104,7 @@ function locate(grid: Grid, ends: readonly number[], config: StabilizationConfig
   const { indices } = matrixProfile(grid.values, config.m);
   const { cac, regimes } = fluss(indices, config.L, config.nRegimes, config.exclFactor);
   const loc = regimes[0]!;
-  const flussAt = grid.t0 + loc * grid.stepMs;
+  const flussAt = slotTime(grid, loc);
   const idx = ends.findIndex((e) => e > flussAt);
   return { flussAt, cacMin: cac[loc]!, epoch: idx < 0 ? null : idx + 1, note: '' };
 }

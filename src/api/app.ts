@@ -55,6 +55,11 @@ export function buildApp(deps: ApiDeps, opts: { logger: Logger; token: string | 
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       return reply.code(e.statusCode).send({ error: { code: 'PROF_ERR_BAD_REQUEST', message: e.code?.startsWith('FST_ERR_CTP') ? `body: ${e.message}` : e.message } });
     }
+    if (e.code === 'SQLITE_FULL' || e.code?.startsWith('SQLITE_IOERR')) {
+      opts.logger.error({ err }, 'request failed: the database cannot be written');
+      const why = e.code === 'SQLITE_FULL' ? 'the disk holding the profiler database is full' : `the profiler database cannot be written (${e.message})`;
+      return reply.code(507).send({ error: { code: 'PROF_ERR_IO', message: why } });
+    }
     opts.logger.error({ err }, 'request failed');
     return reply.code(500).send({ error: { code: 'PROF_ERR_INTERNAL', message: 'internal error; see the daemon log' } });
   });

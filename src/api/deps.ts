@@ -78,4 +78,6 @@ export interface ApiDeps {
   events: ApiEvents;
   clock: Clock;
   scheduler: Scheduler;
+  /** How far back a run may start and how far ahead of the daemon's clock a time may be (config). */
+  limits: { startHorizonMs: number; clockSkewMs: number };
 }

@@ -21,6 +21,9 @@ export class DaemonLink {
   private lastUnreachable: unknown = null;
   private registered = false;
   private heartbeat: NodeJS.Timeout | null = null;
+  private checking = false;
+  /** The last restart that failed, reported at the end when no later one succeeded. */
+  private restartFailure: string | null = null;
   readonly problems: string[] = [];
   restarts = 0;
   private constructor(
@@ -57,18 +60,24 @@ export class DaemonLink {
     }
   }
 
-  /** A daemon that stopped answering while the command runs is started again; it resumes the run from its DB. */
+  /**
+   * A daemon that stopped answering while the command runs is started again; it resumes the run from its DB. A
+   * restart that fails is tried again at the next beat (another client's daemon, or the disk, may come back).
+   */
   private async checkAlive(): Promise<void> {
-    if (!this.client || this.pumping) return;
-    if (await this.client.health(1000)) return;
+    if (!this.client || this.pumping || this.checking) return;
+    this.checking = true;
     try {
+      if (await this.client.health(1000)) return;
       await this.ensure(this.cfg);
       this.restarts++;
       this.problems.push('the daemon stopped during the run and was restarted: samples in between are missing (a gap)');
+      this.restartFailure = null;
       void this.pump();
     } catch (err) {
-      this.problems.push(`the daemon stopped during the run and could not be restarted: ${describeError(err)}`);
-      if (this.heartbeat) clearInterval(this.heartbeat);
+      this.restartFailure = `the daemon stopped during the run and could not be restarted (yet): ${describeError(err)}`;
+    } finally {
+      this.checking = false;
     }
   }
 
@@ -110,7 +119,9 @@ export class DaemonLink {
       await this.pump();
       try {
         if (this.queue.length > 0) throw this.lastUnreachable ?? daemonUnreachable('the daemon did not take the epoch marks');
-        return await this.client.request<RunJson>('POST', `/v1/runs/${this.runId}/finish`, body, 30_000);
+        const run = await this.client.request<RunJson>('POST', `/v1/runs/${this.runId}/finish`, body, 30_000);
+        await this.noteStorage(this.client);
+        return run;
       } catch (err) {
         if (!isUnreachable(err)) {
           this.problems.push(`finishing the run failed: ${describeError(err)}`);
@@ -121,8 +132,17 @@ export class DaemonLink {
         break;
       }
     }
+    if (this.restartFailure) this.problems.push(this.restartFailure);
     if (this.queue.length > 0) this.problems.push(`${this.queue.length} epoch mark(s) were not recorded`);
     return null;
+  }
+
+  /** A daemon writing on a full disk holds samples back: the run's figures are then provisional, say so. */
+  private async noteStorage(client: Client): Promise<void> {
+    const storage = (await client.health(1000))?.storage as { state?: string; message?: string } | undefined;
+    if (storage?.state !== undefined && storage.state !== 'ok') {
+      this.problems.push(`${storage.message ?? 'the disk refuses writes'}; this run's energy is recomputed once they are written (see "profiler show ${this.runId}" then)`);
+    }
   }
 
   /** Starts a daemon again for a last try at the end; false when that failed too (the reason is reported by the caller). */

@@ -62,6 +62,12 @@ export const SettingsSchema = Type.Object({
     description: 'the idle baseline: mean GPU power over this long before a run (`idleBaselineW` in the run JSON)',
   }),
   ramWattsPerGB: Num(0, 100, { default: 0.375, description: 'RAM power per GB of RSS, in W' }),
+  startHorizonMs: Int(60_000, 31_622_400_000, {
+    default: 86_400_000, description: 'how far in the past a run registered over HTTP may start (`startedAt`)',
+  }),
+  clockSkewMs: Int(0, 600_000, {
+    default: 5000, description: 'how far in the future a time sent over HTTP may be (clocks of client and daemon differ)',
+  }),
   daemonStartTimeoutMs: Int(100, 120_000, {
     default: 5000, description: 'how long `profiler run` waits for a daemon it starts',
   }),

@@ -25,6 +25,8 @@ export interface ApiSources {
   runListeners: Set<RunListener>;
   gpuListeners: Set<(batch: readonly GpuSample[]) => void>;
   health(): Record<string, unknown>;
+  /** Asked before every change: a disk about to fill frees the reserve first, so the change fits. */
+  storage: { check(): void };
 }
 
 const subscribe = <T>(set: Set<T>, l: T): (() => void) => {
@@ -57,13 +59,14 @@ export function apiDepsOf(s: ApiSources): ApiDeps {
   return {
     clock: set.clock,
     scheduler: s.scheduler,
+    limits: { startHorizonMs: set.cfg.startHorizonMs, clockSkewMs: set.cfg.clockSkewMs },
     events: { onRun: (l) => subscribe(s.runListeners, l), onGpu: (l) => subscribe(s.gpuListeners, l) },
     commands: {
       warmUp: (ms) => s.sampling.warmUp(ms),
-      start: (req) => recorder.start(req),
-      attach: (run, pid) => recorder.attach(run, pid),
-      mark: (run, m) => recorder.mark(run, m),
-      finish: (run, f) => recorder.finish(run, f),
+      start: (req) => (s.storage.check(), recorder.start(req)),
+      attach: (run, pid) => (s.storage.check(), recorder.attach(run, pid)),
+      mark: (run, m) => (s.storage.check(), recorder.mark(run, m)),
+      finish: (run, f) => (s.storage.check(), recorder.finish(run, f)),
     },
     queries: {
       health: () => s.health(),

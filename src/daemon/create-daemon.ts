@@ -23,6 +23,7 @@ import { GpuRegistry, type InventoryReader } from './gpu-registry.js';
 import { Recorder } from './recorder.js';
 import { SamplingService } from './sampling.js';
 import { recoverRuns } from './recovery.js';
+import { StorageGuard } from './storage.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -125,10 +126,20 @@ export function createDaemon(opts: DaemonOptions): Daemon {
     afterSeal: (run) => analysis.request(run.id),
   }, () => clock.now(), scheduler);
   const startedAt = clock.now();
-  const health = (): Record<string, unknown> => ({ ok: true, pid: process.pid, startedAt, home: cfg.home, version: 1,
+  const storage = new StorageGuard({ home: cfg.home, log: log.child({ mod: 'storage' }), samples, scheduler, now: () => clock.now(),
+    onResume(since) {
+      // Runs that ended while their last samples were held: sealed again now that the samples are stored.
+      samples.flush();
+      for (const r of runs.endedSince(since, 1000)) {
+        if (r.status === 'imported') continue;
+        void analysis.request(recorder.seal(r, r.ended_at ?? since).id);
+      }
+    } });
+  storage.start();
+  const health = (): Record<string, unknown> => ({ ok: true, pid: process.pid, startedAt, home: cfg.home, version: 1, storage: storage.state,
     activeRuns: runs.list({ status: 'running' }).length, gpuSampler: sampling.gpuHealth, samplers: sampling.health(),
-    samplesReceived: sampling.samplesReceived, rowsWritten: samples.rowsWritten, rowsPending: samples.pending });
-  const app = buildApp(apiDepsOf({ set, recorder, sampling, registry, analysis, metered, scheduler, runListeners, gpuListeners, health }),
+    samplesReceived: sampling.samplesReceived, rowsWritten: samples.rowsWritten, rowsPending: samples.pending, rowsLost: samples.rowsLost });
+  const app = buildApp(apiDepsOf({ set, recorder, sampling, registry, analysis, metered, scheduler, runListeners, gpuListeners, health, storage }),
     { logger: log.child({ mod: 'api' }), token: cfg.token });
   recoverRuns({ set, recorder, log, resume: (run) => sampling.track(run.id, run.rid, run.client_pid) });
   for (const r of runs.list({ status: 'interrupted' })) if (r.analysis === null) void analysis.request(r.id);
@@ -141,6 +152,7 @@ export function createDaemon(opts: DaemonOptions): Daemon {
     },
     async close(): Promise<void> {
       recorder.close();
+      storage.close();
       attributor.close();
       await app.close();
       await sampling.close();

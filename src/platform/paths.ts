@@ -23,6 +23,7 @@ export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
 export const homeFiles = (home: string) => ({
   db: join(home, 'profiler.db'),
   lock: join(home, 'daemon.lock'),
+  kernelLock: join(home, 'daemon.lock.db'),
   log: join(home, 'daemon.log'),
   config: join(home, 'config.json'),
 });

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ESTIMATORS, projectionJson, type EpochStat } from '../analysis/estimators/index.js';
+import { MAX_HOLE } from '../analysis/grid.js';
 import { detectStabilization, type Stabilization, type StabilizationInput } from '../analysis/stabilization.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../platform/clock.js';
@@ -14,15 +15,17 @@ export type { RunAnalysis } from '../store/run-data.js';
 
 /**
  * The run's power (GPU sum + RAM) on the detector's grid, aggregated in SQL: per device and bin the mean power,
- * summed over devices (NaN where a device has no reading); RAM is carried forward between its 1 s readings. The
- * bins are kept between updates and only the stretch since the last one is queried (its last, partial bin again),
- * so a live update costs O(new samples), not O(run).
+ * summed over devices (NaN where a device has no reading); RAM is carried forward between its 1 s readings. Only
+ * bins that hold a reading are kept (a hole longer than MAX_HOLE bins is kept as MAX_HOLE NaN points), so memory
+ * follows the samples, not the wall time a run claims to span. The bins are kept between updates and only the
+ * stretch since the last one is queried (its last few bins again), so a live update costs O(new samples).
  */
 export class PowerGridCache {
+  private bin = new Float64Array(0);
   private gpu = new Float64Array(0);
   private seen = new Uint16Array(0);
   private ram = new Float64Array(0);
-  private bins = 0;
+  private n = 0;
   private key = '';
 
   update(reader: SampleReader, run: RunRow, devIds: number[], to: number, cfg: Config): { t: Float64Array; powerW: Float64Array } {
@@ -32,47 +35,72 @@ export class PowerGridCache {
     // The first bin to (re)compute: the cached run's last few seconds (samples reach the store up to ~2 s late), or
     // all of them when devices or settings changed.
     const redo = Math.ceil(Math.max(5000, 3 * cfg.processSampleMs) / g) + 1;
-    const first = key === this.key ? Math.max(0, this.bins - redo) : 0;
+    const lastBin = this.n > 0 ? (this.bin[this.n - 1] as number) : 0;
+    const first = key === this.key && this.n > 0 ? Math.max(0, lastBin - redo) : 0;
+    if (key !== this.key) this.n = 0;
     this.key = key;
-    const nBins = Math.max(first, Math.floor((to - from) / g) + 1);
-    this.grow(nBins);
-    this.gpu.fill(0, first);
-    this.seen.fill(0, first);
-    this.ram.fill(Number.NaN, first);
+    while (this.n > 0 && (this.bin[this.n - 1] as number) >= first) this.n--;
     const since = from + first * g;
+    const found = new Map<number, { gpu: number; seen: number; ram: number }>();
+    const at = (b: number): { gpu: number; seen: number; ram: number } => {
+      let e = found.get(b);
+      if (!e) found.set(b, (e = { gpu: 0, seen: 0, ram: Number.NaN }));
+      return e;
+    };
     for (const [b, , p] of reader.gpuBins(devIds, from, g, since, to)) {
-      if (b < first || b >= nBins) continue;
-      this.gpu[b] = (this.gpu[b] as number) + p;
-      this.seen[b] = (this.seen[b] as number) + 1;
+      if (b < first) continue;
+      const e = at(b);
+      e.gpu += p;
+      e.seen++;
     }
-    for (const [b, r] of reader.rssBins(run.rid, from, g, since, to)) {
-      if (b >= first && b < nBins) this.ram[b] = (r / 1048576) * (cfg.ramWattsPerGB / 1000);
+    for (const [b, r] of reader.rssBins(run.rid, from, g, since, to)) if (b >= first) at(b).ram = (r / 1048576) * (cfg.ramWattsPerGB / 1000);
+    const bins = [...found.keys()].sort((a, b) => a - b);
+    this.grow(this.n + bins.length);
+    for (const b of bins) {
+      const e = found.get(b) as { gpu: number; seen: number; ram: number };
+      [this.bin[this.n], this.gpu[this.n], this.seen[this.n], this.ram[this.n]] = [b, e.gpu, e.seen, e.ram];
+      this.n++;
     }
-    this.bins = nBins;
-    const t = new Float64Array(nBins);
-    const powerW = new Float64Array(nBins);
+    return this.series(from, g, devIds.length);
+  }
+
+  /** The kept bins as the detector's series: holes of ≤ 2 bins interpolated, longer ones NaN (at most MAX_HOLE). */
+  private series(from: number, g: number, nDev: number): { t: Float64Array; powerW: Float64Array } {
+    let size = 0;
+    for (let i = 0; i < this.n; i++) size += 1 + (i > 0 ? Math.min(MAX_HOLE, (this.bin[i] as number) - (this.bin[i - 1] as number) - 1) : 0);
+    const t = new Float64Array(size);
+    const powerW = new Float64Array(size);
     let lastRam = 0;
-    for (let b = 0; b < nBins; b++) {
-      const r = this.ram[b] as number;
+    let k = 0;
+    for (let i = 0; i < this.n; i++) {
+      const b = this.bin[i] as number;
+      const hole = i > 0 ? Math.min(MAX_HOLE, b - (this.bin[i - 1] as number) - 1) : 0;
+      for (let h = hole; h >= 1; h--) {
+        t[k] = from + (b - h) * g + g / 2;
+        powerW[k++] = Number.NaN;
+      }
+      const r = this.ram[i] as number;
       if (!Number.isNaN(r)) lastRam = r;
-      const complete = devIds.length === 0 || this.seen[b] === devIds.length;
-      t[b] = from + b * g + g / 2;
-      powerW[b] = complete && (devIds.length > 0 || !Number.isNaN(r)) ? (this.gpu[b] as number) + lastRam : Number.NaN;
+      const complete = nDev === 0 || this.seen[i] === nDev;
+      t[k] = from + b * g + g / 2;
+      powerW[k++] = complete && (nDev > 0 || !Number.isNaN(r)) ? (this.gpu[i] as number) + lastRam : Number.NaN;
     }
     fillShortHoles(powerW, 2);
     return { t, powerW };
   }
 
   private grow(n: number): void {
-    if (n <= this.gpu.length) return;
-    const size = Math.max(n, this.gpu.length * 2, 1024);
-    const gpu = new Float64Array(size);
-    gpu.set(this.gpu);
-    const seen = new Uint16Array(size);
-    seen.set(this.seen);
-    const ram = new Float64Array(size).fill(Number.NaN);
-    ram.set(this.ram);
-    [this.gpu, this.seen, this.ram] = [gpu, seen, ram];
+    if (n <= this.bin.length) return;
+    const size = Math.max(n, this.bin.length * 2, 1024);
+    const copy = <T extends Float64Array | Uint16Array>(a: T, make: (k: number) => T): T => {
+      const b = make(size);
+      b.set(a.subarray(0, this.n));
+      return b;
+    };
+    this.bin = copy(this.bin, (k) => new Float64Array(k));
+    this.gpu = copy(this.gpu, (k) => new Float64Array(k));
+    this.seen = copy(this.seen, (k) => new Uint16Array(k));
+    this.ram = copy(this.ram, (k) => new Float64Array(k));
   }
 }
 

@@ -54,6 +54,14 @@ export class SampleStore {
   rowsWritten = 0;
   /** GPU rows the store refused (a second sample of one device with the same timestamp). */
   rowsDropped = 0;
+  /** Rows thrown away because the queue was full while writes failed or were held (disk full). */
+  rowsLost = 0;
+  /** While true, flush() writes nothing and rows wait in the queue (bounded by maxPending): the disk is full. */
+  held = false;
+  /** The most rows kept waiting; beyond it the oldest go (a gap in the data rather than unbounded memory). */
+  maxPending = 100_000;
+  /** Told of a failed flush; when it answers true (it held writes: disk full) the rows wait instead of an error. */
+  onFlushError: ((err: unknown) => boolean) | null = null;
 
   constructor(private readonly db: DB) {
     const insert = (rows: number): string =>
@@ -124,13 +132,41 @@ export class SampleStore {
   flush(): number {
     const n = this.pending;
     if (n === 0) return 0;
+    if (this.held) {
+      this.trim();
+      return 0;
+    }
     const [gpu, proc, host] = [this.gpuQueue, this.procQueue, this.hostQueue];
     this.gpuQueue = [];
     this.procQueue = [];
     this.hostQueue = [];
-    this.flushTx(gpu, proc, host);
+    try {
+      this.flushTx(gpu, proc, host);
+    } catch (err) {
+      // Rolled back: the rows wait for the next flush (rows queued meanwhile are newer, so they go after).
+      this.gpuQueue = gpu.concat(this.gpuQueue);
+      this.procQueue = proc.concat(this.procQueue);
+      this.hostQueue = host.concat(this.hostQueue);
+      this.trim();
+      if (this.onFlushError?.(err)) return 0;
+      throw err;
+    }
     this.rowsWritten += n;
     return n;
+  }
+
+  /** Keeps the queue within maxPending, dropping the oldest rows of the largest queue first. */
+  private trim(): void {
+    const over = this.pending - this.maxPending;
+    if (over <= 0) return;
+    const cut = <T>(q: T[], k: number): T[] => (k > 0 ? q.slice(Math.min(k, q.length)) : q);
+    const gpuCut = Math.min(over, this.gpuQueue.length);
+    this.gpuQueue = cut(this.gpuQueue, gpuCut);
+    const rest = over - gpuCut;
+    const procCut = Math.min(rest, this.procQueue.length);
+    this.procQueue = cut(this.procQueue, procCut);
+    this.hostQueue = cut(this.hostQueue, rest - procCut);
+    this.rowsLost += over;
   }
 
   /**

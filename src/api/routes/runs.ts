@@ -14,9 +14,22 @@ export function toMs(v: number | string | undefined | null, field: string, fallb
   return ms;
 }
 
+/** No GPU log predates this: a time before it is a mistake (epoch 0, year 0000), never a run. */
+const EARLIEST = Date.UTC(2000, 0, 1);
+
+/** A time within [lo, hi], else a 400 naming the field and the bound: spans stay bounded whatever a body says. */
+function within(ms: number, field: string, lo: number, hi: number, why: string): number {
+  if (ms < Math.max(lo, EARLIEST) || ms > hi) {
+    const iso = (x: number): string => new Date(x).toISOString();
+    throw invalid(`${field}: ${Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? iso(ms) : String(ms)} is out of range: ${why} ` +
+      `(${iso(Math.max(lo, EARLIEST))} … ${iso(hi)})`);
+  }
+  return ms;
+}
+
 /** Runs and epochs: register, mark, finish, read. */
 export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (app, { deps }) => {
-  const { queries: q, commands: c, clock } = deps;
+  const { queries: q, commands: c, clock, limits } = deps;
   app.get('/healthz', { schema: { tags: ['daemon'], summary: 'Liveness and sampler health (no token needed)' } }, async () => q.health());
   app.get('/v1/devices', { schema: { tags: ['daemon'], summary: 'GPUs the daemon knows' } }, async () => q.devices());
 
@@ -30,8 +43,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
     const b = req.body;
     if (b.startedAt === undefined) await c.warmUp(2000);
     const now = clock.now();
-    const startedAt = toMs(b.startedAt, 'startedAt', now);
-    if (startedAt > now + 5000) throw invalid('startedAt: in the future');
+    const startedAt = within(toMs(b.startedAt, 'startedAt', now), 'startedAt', now - limits.startHorizonMs, now + limits.clockSkewMs,
+      'a run may start at most startHorizonMs before now and not in the future');
     const run = c.start({
       id: b.id, name: b.name ?? null, command: b.command, cwd: b.cwd ?? null, pid: b.pid ?? null, startedAt,
       expectedEpochs: b.expectedEpochs ?? null, cudaVisibleDevices: b.cudaVisibleDevices ?? null, gpus: b.gpus ?? null,
@@ -73,7 +86,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
     const run = q.resolve(req.params.id);
     const b = req.body ?? {};
     const done = await c.finish(run, { exitCode: b.exitCode ?? null, signal: b.signal ?? null,
-      endedAt: toMs(b.endedAt, 'endedAt', clock.now()), status: b.status });
+      endedAt: within(toMs(b.endedAt, 'endedAt', clock.now()), 'endedAt', EARLIEST, clock.now() + limits.clockSkewMs,
+        'a run does not end in the future'), status: b.status });
     return q.report(done, { epochs: true });
   });
 };

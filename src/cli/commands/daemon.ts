@@ -3,16 +3,24 @@ import type { Config } from '../../config/schema.js';
 import { acquireLock } from '../../daemon/lock.js';
 import { daemonStart, ProfilerError, usage } from '../../errors.js';
 import { homeFiles } from '../../platform/paths.js';
+import { LogFile } from '../../platform/log-file.js';
 import { Client } from '../client.js';
-import { ensureDaemon, lockedPid, stopDaemon } from '../daemon-control.js';
+import { ensureDaemon, lockHeld, lockHolder, stopDaemon } from '../daemon-control.js';
 
 /** `profiler daemon run`: the daemon in the foreground until SIGTERM/SIGINT, then a graceful stop. */
 async function runForeground(cfg: Config): Promise<number> {
   const release = acquireLock(cfg.home, { port: cfg.port, host: cfg.host });
-  const logger = pino(
-    { level: process.env.PROFILER_LOG_LEVEL ?? 'info', base: { pid: process.pid } },
-    pino.destination({ dest: homeFiles(cfg.home).log, append: true, mkdir: true, sync: false }),
-  );
+  const logFile = new LogFile(homeFiles(cfg.home).log);
+  const logger = pino({ level: process.env.PROFILER_LOG_LEVEL ?? 'info', base: { pid: process.pid } }, logFile);
+  // A bug or an I/O error nobody caught: log it where possible and exit (the kernel lock goes with the process);
+  // clients restart a daemon and it resumes their runs. Never a half-alive daemon that answers nobody.
+  const fatal = (err: unknown): void => {
+    logger.fatal({ err }, 'daemon crashed');
+    release();
+    process.exit(70);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
   let daemon;
   try {
     // Loaded here: `daemon start|stop|status` must not pay for the daemon's web stack.
@@ -23,7 +31,6 @@ async function runForeground(cfg: Config): Promise<number> {
   } catch (err) {
     release();
     logger.error({ err }, 'daemon failed to start');
-    logger.flush();
     throw err instanceof ProfilerError ? err : daemonStart(`the daemon could not start: ${(err as Error).message}`, { cause: err });
   }
   const d = daemon;
@@ -38,7 +45,7 @@ async function runForeground(cfg: Config): Promise<number> {
         .finally(() => {
           release();
           logger.info('daemon stopped');
-          logger.flush();
+          logFile.close();
           resolve();
         });
     };
@@ -47,6 +54,25 @@ async function runForeground(cfg: Config): Promise<number> {
     process.on('SIGHUP', () => stop('SIGHUP'));
   });
   return 0;
+}
+
+/** No answer on our port: say whether a daemon holds the home anyway (on another port, or not answering). */
+async function statusWithoutAnswer(cfg: Config, out: (human: string, obj: object) => void): Promise<number> {
+  const holder = lockHolder(cfg);
+  if (holder === null || !lockHeld(cfg)) {
+    out(`daemon not running (home ${cfg.home})`, { running: false, home: cfg.home, lockPid: null });
+    return 3;
+  }
+  if (holder.port !== cfg.port) {
+    const other = await new Client({ ...cfg, port: holder.port }).health(1000);
+    const state = other ? 'answers' : 'does not answer';
+    out(`daemon (pid ${holder.pid}) runs for ${cfg.home} on port ${holder.port} (${state} there), not on ${cfg.port}: set PROFILER_PORT=${holder.port}`,
+      { running: true, answering: other !== null, home: cfg.home, pid: holder.pid, port: holder.port, url: null });
+    return 4;
+  }
+  out(`daemon (pid ${holder.pid}) holds ${cfg.home} but does not answer on port ${cfg.port}; see ${homeFiles(cfg.home).log}`,
+    { running: true, answering: false, home: cfg.home, pid: holder.pid, port: holder.port, url: null });
+  return 4;
 }
 
 export async function daemonCommand(cfg: Config, args: string[], json: boolean): Promise<number> {
@@ -70,14 +96,13 @@ export async function daemonCommand(cfg: Config, args: string[], json: boolean):
     case 'status': {
       const client = new Client(cfg);
       const h = await client.health(1000);
-      if (!h) {
-        out(`daemon not running (home ${cfg.home})`, { running: false, home: cfg.home, lockPid: lockedPid(cfg) });
-        return 3;
-      }
+      if (!h) return statusWithoutAnswer(cfg, out);
       const gpu = h.gpuSampler as { state?: string; message?: string | null } | undefined;
+      const disk = h.storage as { state?: string; message?: string | null } | undefined;
       out(
         `daemon running on ${client.baseUrl} (pid ${String(h.pid)}), ${String(h.activeRuns)} active run(s), ` +
-          `GPU sampler ${gpu?.state ?? '?'}${gpu?.message ? ` (${gpu.message})` : ''}, home ${cfg.home}`,
+          `GPU sampler ${gpu?.state ?? '?'}${gpu?.message ? ` (${gpu.message})` : ''}, home ${cfg.home}` +
+          (disk?.state !== undefined && disk.state !== 'ok' ? `\nwarning: ${disk.message ?? 'the disk refuses writes'}` : ''),
         { running: true, url: client.baseUrl, ...h },
       );
       return 0;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { coarsen, toGrid } from '../../../src/analysis/grid.js';
+import { coarsen, MAX_HOLE, slotTime, toGrid } from '../../../src/analysis/grid.js';
 import { detectStabilization, type StabilizationInput } from '../../../src/analysis/stabilization.js';
 import { detectStabilizationInWorker } from '../../../src/analysis/stabilization-worker.js';
 import { readReference, readTrace, syntheticRun } from '../../helpers/traces.js';
@@ -26,6 +26,20 @@ test('toGrid: a regular series is used as it is, gaps become NaN, finer samples 
   assert.throws(() => toGrid([0, 1], [1], 1000), /w has 1/);
   assert.throws(() => toGrid([1000, 0], [1, 1], 1000), /ascending/);
   assert.throws(() => toGrid([0], [1], 0), /gridMs/);
+});
+
+test('toGrid: a hole of years is kept as MAX_HOLE NaN slots, and slot times still land on the samples', () => {
+  const year = 365 * 86_400_000;
+  for (const t of [[0, 1000, 2000, year, year + 1000], [0, 200, 400, year, year + 200]]) {
+    const g = toGrid(t, [1, 2, 3, 4, 5], 1000);
+    assert.ok(g.values.length < 3 * MAX_HOLE, `${g.values.length} slots`);
+    const last = g.values.length - 1;
+    assert.equal(g.values[last], t[1] === 1000 ? 5 : 4.5);
+    assert.ok(Math.abs(slotTime(g, last) - t[4]!) <= 1000, `slot time ${slotTime(g, last)} vs ${t[4]}`);
+    assert.ok(Number.isNaN(g.values[last - 2]!));
+    const c = coarsen(g, 2);
+    assert.ok(Math.abs(slotTime(c, c.values.length - 1) - t[4]!) <= 2000);
+  }
 });
 
 test('30-epoch profile settling after epoch 5: FLUSS finds epoch 5 ± 1, confidently', () => {

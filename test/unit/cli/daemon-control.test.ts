@@ -8,6 +8,7 @@ import { daemonCommand } from '../../../src/cli/commands/daemon.js';
 import { ensureDaemon, stopDaemon } from '../../../src/cli/daemon-control.js';
 import type { Config } from '../../../src/config/schema.js';
 import { acquireLock } from '../../../src/daemon/lock.js';
+import { holdExclusive } from '../../../src/store/home-lock.js';
 import { ProfilerError } from '../../../src/errors.js';
 import { closedPort } from './fake-daemon.js';
 
@@ -44,14 +45,23 @@ describe('daemon control errors carry codes', () => {
     assert.throws(() => acquireLock(blocked, { port: 1, host: '127.0.0.1' }), coded('PROF_ERR_IO', 'ENOTDIR'));
   });
 
-  it('a lock held by a live process is PROF_ERR_DAEMON_RUNNING (409)', () => {
-    writeFileSync(join(home, 'daemon.lock'), JSON.stringify({ pid: child.pid }));
-    assert.throws(() => acquireLock(home, { port: 1, host: '127.0.0.1' }), (e: unknown) => coded('PROF_ERR_DAEMON_RUNNING')(e) && (e as ProfilerError).status === 409);
+  it('a lock held by a live daemon is PROF_ERR_DAEMON_RUNNING (409)', () => {
+    const release = acquireLock(home, { port: 1, host: '127.0.0.1' });
+    try {
+      assert.throws(() => acquireLock(home, { port: 1, host: '127.0.0.1' }), (e: unknown) => coded('PROF_ERR_DAEMON_RUNNING')(e) && (e as ProfilerError).status === 409);
+    } finally {
+      release();
+    }
   });
 
-  it('a daemon that does not stop in time is PROF_ERR_DAEMON_STOP', async () => {
-    writeFileSync(join(home, 'daemon.lock'), JSON.stringify({ pid: child.pid }));
+  it('a daemon that does not stop in time is PROF_ERR_DAEMON_STOP; a lock file nobody holds is "not running"', async () => {
+    const release = holdExclusive(join(home, 'daemon.lock.db'));
+    assert.ok(release);
+    writeFileSync(join(home, 'daemon.lock'), JSON.stringify({ pid: child.pid, port: cfg.port }));
     await assert.rejects(stopDaemon(cfg, 150), (e: unknown) => coded('PROF_ERR_DAEMON_STOP')(e) && /did not stop within 150 ms/.test((e as Error).message));
+    release();
+    // The pid in the file lives (reused, say) but no daemon holds the kernel lock: nothing is signalled.
+    assert.equal(await stopDaemon(cfg, 150), 'not running');
     rmSync(join(home, 'daemon.lock'));
     assert.equal(await stopDaemon(cfg, 150), 'not running');
   });

@@ -25,6 +25,8 @@ const EXPECTED_RULES: Record<string, string> = {
   samplerLingerMs: 'an integer between 0 and 3600000',
   baselineMs: 'an integer between 0 and 600000',
   ramWattsPerGB: 'a number between 0 and 100',
+  startHorizonMs: 'an integer between 60000 and 31622400000',
+  clockSkewMs: 'an integer between 0 and 600000',
   procRoot: 'a non-empty string',
   powercapRoot: 'a non-empty string',
   daemonStartTimeoutMs: 'an integer between 100 and 120000',
