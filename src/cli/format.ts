@@ -45,14 +45,28 @@ export function formatSummary(r: RunJson): string {
   if (r.devices.length === 0) lines.push('profiler: no GPU was measured (nvidia-smi unavailable or no GPU matched): host metrics only');
   if (e.gaps > 0) lines.push(`profiler: ${e.gaps} gap(s) in the GPU samples were not bridged; GPU coverage ${(e.gpuCoverage * 100).toFixed(1)} %`);
   lines.push(`profiler: details: profiler show ${r.id}`);
-  return lines.join('\n');
+  return printable(lines.join('\n'));
 }
 
 /** One error as the CLI prints it: the code ends the message's first line (a usage text after it stays below). */
 export function describeError(err: unknown): string {
   const e = asProfilerError(err);
   const nl = e.message.indexOf('\n');
-  return nl < 0 ? `${e.message} [${e.code}]` : `${e.message.slice(0, nl)} [${e.code}]${e.message.slice(nl)}`;
+  return printable(nl < 0 ? `${e.message} [${e.code}]` : `${e.message.slice(0, nl)} [${e.code}]${e.message.slice(nl)}`);
+}
+
+// C0 and C1 controls but newline and tab, DEL, and the bidirectional overrides that reorder what a terminal shows.
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text for a terminal with control characters shown as escapes (`\x1b`, `\u202e`): a run name, a command or an
+ * error message comes from whoever registered the run, and must not drive the terminal that prints it.
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROLS, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** The error as `--json` callers read it, in the API's shape. */

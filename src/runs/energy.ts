@@ -38,7 +38,8 @@ export function energyParts(
   const ram = ramIt.finish().parts;
   const cpu = cpuParts(samples.cpuEnergy(from - opts.procMaxGapMs, to + opts.procMaxGapMs), cuts);
   const span = to - from;
-  const gpuCoverage = devices.length === 0 || span <= 0 ? 1 : covered / (span * devices.length);
+  // No GPU measured covers nothing (0, not a perfect 1); an empty span has nothing to cover.
+  const gpuCoverage = devices.length === 0 ? 0 : span <= 0 ? 1 : covered / (span * devices.length);
   return { cuts, gpu, ram, cpu, gaps, gpuCoverage };
 }
 

@@ -102,6 +102,7 @@ describe('the run survives what happens to the daemon and to nvidia-smi', () => 
     assert.equal(run.status, 'succeeded');
     assert.equal(run.devices.length, 0);
     assert.equal(run.energy.gpuJ, 0);
+    assert.equal(run.energy.gpuCoverage, 0, 'no GPU measured covers nothing');
     assert.ok(run.energy.ramJ > 0);
     assert.equal(run.epochs.length, 3);
     const st = await runCli(['daemon', 'status', '--json'], { env });

@@ -111,6 +111,15 @@ describe('fault injection: races, crashes, a full disk, hostile requests', () =>
     assert.ok(hwm < 300 * 1024, `daemon peak RSS ${hwm} KiB`);
     const health = await (await fetch(url + '/healthz')).json() as { ok: boolean };
     assert.equal(health.ok, true);
+    // A name that would drive the terminal (clear screen, set title) is printed escaped.
+    const evil = await post('/v1/runs', { command: ['x\u001b[2J'], name: 'n\u001b]0;pwned\u0007' });
+    assert.equal(evil.status, 201);
+    const listing = await runCli(['runs'], { env: h.env });
+    assert.equal(listing.code, 0);
+    assert.doesNotMatch(listing.stdout.toString(), /[\u001b\u0007]/);
+    assert.match(listing.stdout.toString(), /n\\x1b\]0;pwned\\x07/);
+    const shown = await runCli(['show', evil.json.id], { env: h.env });
+    assert.doesNotMatch(shown.stdout.toString(), /[\u001b\u0007]/);
   });
 
   it('a full disk: no crash, no hang; the command is untouched, status tells, stop works, the lock is released', async () => {

@@ -1,9 +1,10 @@
 import type { Config } from '../../config/schema.js';
 import { withRunSet } from '../../runs/open.js';
 import { runJson, type RunJson } from '../../runs/report.js';
-import { fmtDuration, fmtJ } from '../format.js';
+import { fmtDuration, fmtJ, printable } from '../format.js';
 
-function table(rows: string[][]): string {
+function table(raw: string[][]): string {
+  const rows = raw.map((r) => r.map(printable));
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }
@@ -61,7 +62,7 @@ export function formatRun(r: RunJson): string {
     }
     out.push(table(rows));
   }
-  return out.join('\n');
+  return printable(out.join('\n'));
 }
 
 export async function showCommand(cfg: Config, ref: string, opts: { json: boolean }): Promise<number> {

@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeError, errorJson, wantsJson } from '../../../src/cli/format.js';
+import { describeError, errorJson, wantsJson, printable } from '../../../src/cli/format.js';
 import { notFound, usage } from '../../../src/errors.js';
 
 test('describeError ends the first line with the code and keeps a usage text below it', () => {
@@ -25,4 +25,16 @@ test('wantsJson: --json before any --, never for run', () => {
   assert.equal(wantsJson(['export', 'x', '--', '--json']), false);
   assert.equal(wantsJson(['run', '--', 'tool', '--json']), false);
   assert.equal(wantsJson([]), false);
+});
+
+describe('terminal output escapes control characters in user-supplied text', () => {
+  it('shows ESC, BEL, CR, DEL, C1 and bidi overrides as escapes; keeps newlines, tabs and other Unicode', () => {
+    assert.equal(printable('a\x1b[2Jb\x07c\rd\x7fe\x9bf'), 'a\\x1b[2Jb\\x07c\\x0dd\\x7fe\\x9bf');
+    assert.equal(printable('evil\u202egnp.exe'), 'evil\\u202egnp.exe');
+    assert.equal(printable('line1\n\tline2 — Ünïcødé 😀'), 'line1\n\tline2 — Ünïcødé 😀');
+  });
+
+  it('an error message carrying a control character cannot reach the terminal raw', () => {
+    assert.doesNotMatch(describeError(new Error('bad \x1b]0;pwned\x07 title')), /[\x1b\x07]/);
+  });
 });
