@@ -5,11 +5,12 @@ const ANY_TS_RE = /^(\d{4})[-/](\d{2})[-/](\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d
 /**
  * Local-time timestamps of the logs we import → epoch ms: nvidia-smi `2023/03/08 17:03:51.380`, the study's renamed
  * `2022-12-05 15:00:16.247`, psutil/Python `2022-12-05T15:00:18.317879` and `2023-05-10 12:34:56` (no fraction).
- * Sub-millisecond digits are truncated (the store keeps ms). Null when malformed.
+ * Sub-millisecond digits are truncated (the store keeps ms). Null when malformed or outside 2000–2099.
  */
 export function parseLogTimestamp(text: string): number | null {
   const m = ANY_TS_RE.exec(text.trim());
-  if (!m) return null;
+  // No GPU log predates 2000 (year 0000 would also make a negative run id); nor is one from the next century.
+  if (!m || Number(m[1]) < 2000 || Number(m[1]) > 2099) return null;
   const hms = m[4] as string;
   const sec = Number(hms.slice(6, 8));
   if (sec > 59) return null;

@@ -17,7 +17,9 @@ test('both timestamp forms of the traces, psutil microseconds and Python str(dat
   assert.equal(parseLogTimestamp('2023/03/08 17:03:51.380'), new Date(2023, 2, 8, 17, 3, 51, 380).getTime());
   assert.equal(parseLogTimestamp('2022-12-05T15:00:18.317879'), new Date(2022, 11, 5, 15, 0, 18, 317).getTime());
   assert.equal(parseLogTimestamp('2023-05-10 12:34:56'), new Date(2023, 4, 10, 12, 34, 56).getTime());
-  for (const bad of ['2023-02-30 10:00:00', '12:00:00', '2023/03/08', 'yesterday', '']) assert.equal(parseLogTimestamp(bad), null, bad);
+  for (const bad of ['2023-02-30 10:00:00', '12:00:00', '2023/03/08', 'yesterday', '', '0000-01-01 00:00:00', '1970-01-01 00:00:01.000', '2100-01-01 00:00:00']) {
+    assert.equal(parseLogTimestamp(bad), null, bad);
+  }
   assert.equal(parseLogTimestamp(formatLocal(a as number)), a);
   assert.equal(parseLogTimestamp(formatLocal(a as number, 'T', 6)), a);
 });
