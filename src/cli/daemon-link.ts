@@ -1,7 +1,8 @@
 import type { Config } from '../config/schema.js';
-import { daemonUnreachable, hasCode } from '../errors.js';
+import { asProfilerError, daemonUnreachable, hasCode } from '../errors.js';
 import type { RunJson } from '../runs/report.js';
 import type { Client } from './client.js';
+import { saveOutcome } from '../runs/outcomes.js';
 import { ensureDaemon } from './daemon-control.js';
 import { describeError } from './format.js';
 
@@ -22,6 +23,8 @@ export class DaemonLink {
   private registered = false;
   private heartbeat: NodeJS.Timeout | null = null;
   private checking = false;
+  /** The registration's answer was lost: the daemon may hold the run, so its outcome is worth saving. */
+  private maybeRegistered = false;
   /** The last restart that failed, reported at the end when no later one succeeded. */
   private restartFailure: string | null = null;
   readonly problems: string[] = [];
@@ -50,13 +53,33 @@ export class DaemonLink {
     try {
       const { client } = await this.ensure(this.cfg);
       this.client = client;
-      await client.request('POST', '/v1/runs', this.registration);
+      await this.register(client);
       this.registered = true;
       this.heartbeat = setInterval(() => void this.checkAlive(), 2000);
       this.heartbeat.unref();
       void this.pump();
     } catch (err) {
       this.problems.push(`could not register the run with the daemon: ${describeError(err)}`);
+    }
+  }
+
+  /**
+   * Registers the run; when the answer is lost (the daemon died meanwhile) the run may exist: a daemon is started
+   * again and the registration repeated, and "exists already" then means ours landed (the id is ours alone).
+   */
+  private async register(client: Client): Promise<void> {
+    try {
+      await client.request('POST', '/v1/runs', this.registration);
+      return;
+    } catch (err) {
+      if (!isUnreachable(err)) throw err;
+      this.maybeRegistered = true;
+    }
+    await this.ensure(this.cfg);
+    try {
+      await client.request('POST', '/v1/runs', this.registration);
+    } catch (err) {
+      if (!hasCode(err, 'PROF_ERR_CONFLICT')) throw err;
     }
   }
 
@@ -112,9 +135,12 @@ export class DaemonLink {
   }
 
   /** Sends what is left and finishes the run; resolves to the run JSON, or null with the reason in `problems`. */
-  async finish(body: object): Promise<RunJson | null> {
+  async finish(body: { exitCode: number | null; signal: string | null; endedAt: number; status?: 'failed' }): Promise<RunJson | null> {
     if (this.heartbeat) clearInterval(this.heartbeat);
-    if (!this.registered || !this.client) return null;
+    if (!this.registered || !this.client) {
+      if (this.maybeRegistered) this.saveOutcome(body);
+      return null;
+    }
     for (let attempt = 0; attempt < 2; attempt++) {
       await this.pump();
       try {
@@ -125,16 +151,25 @@ export class DaemonLink {
       } catch (err) {
         if (!isUnreachable(err)) {
           this.problems.push(`finishing the run failed: ${describeError(err)}`);
+          // A daemon that failed to write (disk full, a bug) may take it later; a refusal (409, 404) stands.
+          if (asProfilerError(err).status >= 500) this.saveOutcome(body);
           return null;
         }
         if (attempt === 0 && (await this.restarted())) continue;
         this.problems.push(`the daemon could not be reached at the end: ${describeError(err)}`);
+        this.saveOutcome(body);
         break;
       }
     }
     if (this.restartFailure) this.problems.push(this.restartFailure);
     if (this.queue.length > 0) this.problems.push(`${this.queue.length} epoch mark(s) were not recorded`);
     return null;
+  }
+
+  /** The exit code must not be lost: the next daemon (or this one, a few seconds later) records it from this file. */
+  private saveOutcome(body: { exitCode: number | null; signal: string | null; endedAt: number; status?: 'failed' }): void {
+    const saved = body.status === undefined ? saveOutcome(this.cfg.home, { runId: this.runId, ...body }) : null;
+    if (saved) this.problems.push(`the command's outcome is saved in ${saved}; the daemon records it when it is back`);
   }
 
   /** A daemon writing on a full disk holds samples back: the run's figures are then provisional, say so. */
@@ -150,7 +185,8 @@ export class DaemonLink {
     try {
       await this.ensure(this.cfg);
       return true;
-    } catch {
+    } catch (err) {
+      this.restartFailure = `the daemon could not be restarted: ${describeError(err)}`;
       return false;
     }
   }

@@ -24,6 +24,7 @@ import { Recorder } from './recorder.js';
 import { SamplingService } from './sampling.js';
 import { recoverRuns } from './recovery.js';
 import { StorageGuard } from './storage.js';
+import { applyOutcomes } from './outcomes.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -143,6 +144,15 @@ export function createDaemon(opts: DaemonOptions): Daemon {
     { logger: log.child({ mod: 'api' }), token: cfg.token });
   recoverRuns({ set, recorder, log, resume: (run) => sampling.track(run.id, run.rid, run.client_pid) });
   for (const r of runs.list({ status: 'interrupted' })) if (r.analysis === null) void analysis.request(r.id);
+  // Outcomes clients saved when no daemon answered: at start, then every few seconds (a client that timed out).
+  let applying = false;
+  const outcomes = (): void => {
+    if (applying) return;
+    applying = true;
+    void applyOutcomes(cfg.home, runs, recorder, log.child({ mod: 'outcomes' })).finally(() => (applying = false));
+  };
+  outcomes();
+  const outcomeTimer = scheduler.setInterval(outcomes, 5000);
   return {
     config: cfg, set, db: set.db, runs, epochs: set.epochs, energy: set.energy, recorder, sampling, app, ready: registry.ready,
     async listen(): Promise<{ host: string; port: number }> {
@@ -153,6 +163,7 @@ export function createDaemon(opts: DaemonOptions): Daemon {
     async close(): Promise<void> {
       recorder.close();
       storage.close();
+      scheduler.clear(outcomeTimer);
       attributor.close();
       await app.close();
       await sampling.close();

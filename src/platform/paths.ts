@@ -24,6 +24,8 @@ export const homeFiles = (home: string) => ({
   db: join(home, 'profiler.db'),
   lock: join(home, 'daemon.lock'),
   kernelLock: join(home, 'daemon.lock.db'),
+  /** Outcomes a client could not deliver (no daemon answered at the end), applied by the next daemon. */
+  outcomes: join(home, 'outcomes'),
   log: join(home, 'daemon.log'),
   config: join(home, 'config.json'),
 });

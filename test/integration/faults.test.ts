@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -83,6 +83,46 @@ describe('fault injection: races, crashes, a full disk, hostile requests', () =>
     assert.notEqual(lockPid(h.home), first);
     assert.deepEqual(daemonsOf(h.home), [lockPid(h.home)]);
     assert.equal(integrity(h.home), 'ok');
+  });
+
+  it('no daemon can be restarted when the command ends: the exit code waits on disk and the next daemon records it', async () => {
+    const h = await testHome();
+    homes.push(h);
+    assert.equal((await runCli(['daemon', 'start'], { env: h.env })).code, 0);
+    const { createServer } = await import('node:net');
+    const run = runCli(['run', '--', 'sh', '-c', 'sleep 2.5; exit 7'], { env: h.env });
+    const registered = await waitFor(async () => {
+      const j = await showJson(h.env).catch(() => null);
+      return j?.status === 'running' ? j : null;
+    }, 15_000, 'the run registered');
+    // Kill the daemon and hold its port with something that is not a daemon: restarts fail (EADDRINUSE).
+    const squatter = createServer((s) => s.on('error', () => {}));
+    const pid = lockPid(h.home);
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => !alive(pid), 5000, 'the daemon to die');
+    // A restart may have taken the port first: kill it too until the squatter holds the port.
+    await waitFor(() => new Promise<boolean>((res) => {
+      squatter.once('error', () => {
+        const again = lockPid(h.home);
+        if (again !== pid && alive(again)) process.kill(again, 'SIGKILL');
+        res(false);
+      });
+      squatter.listen(Number(h.env.PROFILER_PORT), '127.0.0.1', () => res(true));
+    }), 10_000, 'the port held by a squatter');
+    const r = await run;
+    squatter.close();
+    assert.equal(r.code, 7, 'the command\'s exit code, untouched');
+    assert.match(r.stderr, /EADDRINUSE/, `the client says why the daemon could not start: ${r.stderr}`);
+    assert.match(r.stderr, /outcome is saved/);
+    assert.equal((await runCli(['daemon', 'start'], { env: h.env })).code, 0);
+    const done = await waitFor(async () => {
+      const j = await showJson(h.env, registered.id);
+      return j.status !== 'running' && j.status !== 'interrupted' ? j : null;
+    }, 15_000, 'the saved outcome recorded');
+    assert.equal(done.status, 'failed');
+    assert.equal(done.exitCode, 7);
+    assert.ok(done.durationS >= 2.3 && done.durationS < 6, `duration ${done.durationS}`);
+    assert.deepEqual(readdirSync(path.join(h.home, 'outcomes')), [], 'the file is gone once recorded');
   });
 
   it('hostile times are refused naming the field, and a day-long span costs the daemon no memory', async () => {

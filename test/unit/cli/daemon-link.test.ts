@@ -51,7 +51,7 @@ describe('DaemonLink decisions', () => {
     const ensure = ensureFor(d);
     const link = await DaemonLink.open(d.cfg, RUN, { id: RUN }, ensure);
     link.mark({ event: 'start', epoch: 1 });
-    assert.deepEqual(await link.finish({ exitCode: 0 }), FINISHED);
+    assert.deepEqual(await link.finish({ exitCode: 0, signal: null, endedAt: Date.now() }), FINISHED);
     assert.deepEqual(link.problems, ['an epoch mark was refused: run r1 is succeeded: no more epochs [PROF_ERR_CONFLICT]']);
     assert.equal(ensure.calls, 1);
   });
@@ -64,7 +64,7 @@ describe('DaemonLink decisions', () => {
     await d.stop();
     link.mark({ event: 'start', epoch: 1 });
     link.mark({ event: 'start', epoch: 2 });
-    assert.deepEqual(await link.finish({ exitCode: 0 }), FINISHED);
+    assert.deepEqual(await link.finish({ exitCode: 0, signal: null, endedAt: Date.now() }), FINISHED);
     assert.deepEqual(link.problems, []);
     assert.equal(ensure.calls, 2, 'one restart');
     assert.equal(epochsSeen(d), 2);
@@ -78,7 +78,7 @@ describe('DaemonLink decisions', () => {
     const link = await DaemonLink.open(d.cfg, RUN, { id: RUN }, ensure);
     await d.stop();
     link.mark({ event: 'start', epoch: 1 });
-    assert.equal(await link.finish({ exitCode: 0 }), null);
+    assert.equal(await link.finish({ exitCode: 0, signal: null, endedAt: Date.now() }), null);
     assert.equal(link.problems.length, 2, link.problems.join('\n'));
     assert.match(link.problems[0] ?? '', /^the daemon could not be reached at the end: cannot reach the daemon .* \[PROF_ERR_DAEMON_UNREACHABLE\]$/);
     assert.equal(link.problems[1], '1 epoch mark(s) were not recorded');
@@ -88,7 +88,7 @@ describe('DaemonLink decisions', () => {
     d = await fakeDaemon({ finish: fail(500, 'PROF_ERR_INTERNAL', 'internal error; see the daemon log') }).start();
     const ensure = ensureFor(d);
     const link = await DaemonLink.open(d.cfg, RUN, { id: RUN }, ensure);
-    assert.equal(await link.finish({ exitCode: 0 }), null);
+    assert.equal(await link.finish({ exitCode: 0, signal: null, endedAt: Date.now() }), null);
     assert.deepEqual(link.problems, ['finishing the run failed: internal error; see the daemon log [PROF_ERR_INTERNAL]']);
     assert.equal(ensure.calls, 1);
   });
@@ -96,12 +96,12 @@ describe('DaemonLink decisions', () => {
   it('a run the daemon cannot start for, or refuses, is reported with the code and never throws', async () => {
     d = await fakeDaemon({ register: fail(409, 'PROF_ERR_CONFLICT', 'run r1 exists already') }).start();
     const refused = await DaemonLink.open(d.cfg, RUN, { id: RUN }, ensureFor(d));
-    assert.equal(await refused.finish({ exitCode: 0 }), null);
+    assert.equal(await refused.finish({ exitCode: 0, signal: null, endedAt: Date.now() }), null);
     assert.deepEqual(refused.problems, ['could not register the run with the daemon: run r1 exists already [PROF_ERR_CONFLICT]']);
     const noDaemon = await DaemonLink.open(d.cfg, RUN, { id: RUN }, async () => {
       throw daemonStart('the daemon did not answer within 50 ms');
     });
-    assert.equal(await noDaemon.finish({ exitCode: 0 }), null);
+    assert.equal(await noDaemon.finish({ exitCode: 0, signal: null, endedAt: Date.now() }), null);
     assert.deepEqual(noDaemon.problems, ['could not register the run with the daemon: the daemon did not answer within 50 ms [PROF_ERR_DAEMON_START]']);
   });
 });
