@@ -4,11 +4,13 @@ import { homeFiles } from '../platform/paths.js';
 import { openDatabase, type DB } from '../store/db.js';
 import { DeviceStore } from '../store/devices.js';
 import { EpochStore } from '../store/epochs.js';
+import { ImportStore } from '../store/imports.js';
 import { RunStore } from '../store/runs.js';
 import { SampleReader } from '../store/sample-queries.js';
 import { SampleStore } from '../store/samples.js';
 import { MeanCache } from './baselines.js';
 import { EnergyService } from './energy.js';
+import { sweepImports } from './imports.js';
 
 /** The profiler database opened with every store and the energy service over it: what every entry point needs. */
 export interface RunSet {
@@ -19,10 +21,13 @@ export interface RunSet {
   samples: SampleStore;
   reader: SampleReader;
   devices: DeviceStore;
+  imports: ImportStore;
   energy: EnergyService;
   clock: Clock;
   /** Running sums behind the baselines; a long-lived set (the daemon's) reads only new samples at each report. */
   means: MeanCache;
+  /** The removal of imports killed mid-way, started at open in the background; resolves to how many it removed. */
+  sweep: Promise<number>;
   close(): void;
 }
 
@@ -32,14 +37,21 @@ export function openRunSet(cfg: Config, opts: { clock?: Clock; path?: string } =
   const runs = new RunStore(db);
   const epochs = new EpochStore(db);
   const samples = new SampleStore(db);
+  const imports = new ImportStore(db, samples);
+  let closed = false;
+  // A failed sweep leaves those runs hidden, never shown: the next open sweeps again.
+  const sweep = sweepImports(imports, { stop: () => closed, background: true }).catch(() => 0);
   return {
-    cfg, db, runs, epochs, samples,
+    cfg, db, runs, epochs, samples, imports, sweep,
     reader: new SampleReader(db),
     devices: new DeviceStore(db),
     energy: new EnergyService(cfg, runs, epochs, samples),
     clock: opts.clock ?? systemClock,
     means: new MeanCache(),
-    close: () => db.close(),
+    close: () => {
+      closed = true;
+      db.close();
+    },
   };
 }
 

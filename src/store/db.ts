@@ -38,14 +38,3 @@ export function statementCache(db: DB): (sql: string) => Database.Statement<unkn
     return st;
   };
 }
-
-/** A write transaction held across awaits (an import streams files inside one); only the owner of `db` writes meanwhile. */
-export function beginWrite(db: DB): { commit(): void; rollback(): void } {
-  db.exec('BEGIN IMMEDIATE');
-  return {
-    commit: () => db.exec('COMMIT'),
-    rollback: () => {
-      if (db.inTransaction) db.exec('ROLLBACK');
-    },
-  };
-}

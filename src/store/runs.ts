@@ -27,6 +27,8 @@ export interface RunRow {
   energy: RunEnergy | null;
   analysis: RunAnalysis | null;
   energy_prefix: EnergyPrefix | null;
+  /** The pid of the process still importing this run; such a run is hidden from every query until it is complete. */
+  import_pid: number | null;
 }
 
 type RawRun = Omit<RunRow, 'command' | 'meta' | 'baseline' | 'energy' | 'analysis' | 'energy_prefix'> & {
@@ -77,10 +79,22 @@ export function newRunId(now = Date.now()): string {
   return now.toString(36).padStart(9, '0') + randomBytes(3).toString('hex').slice(0, 4);
 }
 
+/** Devices that an unfinished import created: hidden with its run. */
+const IMPORTING_DEVICES = 'SELECT dev FROM import_devices WHERE created = 1';
+
+/** Hidden runs (an import still writing them) are left out of every query below but the importer's own lookups. */
+const SHOWN = 'import_pid IS NULL';
+
 export class RunStore {
   private readonly q;
+  private ownImport = -1;
   constructor(private readonly db: DB) {
     this.q = statementCache(db);
+  }
+
+  /** Lets this store's byId see the hidden run its import is writing (energy and analysis need it), or no longer. */
+  showImport(rid: number | null): void {
+    this.ownImport = rid ?? -1;
   }
 
   create(r: {
@@ -93,39 +107,41 @@ export class RunStore {
     sampleMs: number;
     meta: Record<string, string>;
     status?: RunStatus;
+    /** Set by an import: the run stays hidden until the import reveals it. */
+    importPid?: number | null;
   }, id = newRunId(r.startedAt)): RunRow {
-    this
+    const { lastInsertRowid } = this
       .q(
-        `INSERT INTO runs (id, name, command, cwd, status, started_at, expected_epochs, client_pid, sample_ms, meta)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (id, name, command, cwd, status, started_at, expected_epochs, client_pid, sample_ms, meta, import_pid)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(id, r.name, JSON.stringify(r.command), r.cwd, r.status ?? 'running', r.startedAt, r.expectedEpochs,
-        r.clientPid, r.sampleMs, JSON.stringify(r.meta));
-    return this.byId(id) as RunRow;
+        r.clientPid, r.sampleMs, JSON.stringify(r.meta), r.importPid ?? null);
+    return decodeRun(this.q('SELECT * FROM runs WHERE rid = ?').get(lastInsertRowid) as RawRun);
   }
 
   byId(id: string): RunRow | undefined {
-    return decodeOpt(this.q('SELECT * FROM runs WHERE id = ?').get(id));
+    return decodeOpt(this.q(`SELECT * FROM runs WHERE id = ? AND (${SHOWN} OR rid = ?)`).get(id, this.ownImport));
   }
 
   /** RUN as the CLI takes it: an id, a unique id prefix, or `last`. */
   resolve(ref: string): RunRow {
     if (ref === 'last') {
-      const r = decodeOpt(this.q('SELECT * FROM runs ORDER BY started_at DESC, rid DESC LIMIT 1').get());
+      const r = decodeOpt(this.q(`SELECT * FROM runs WHERE ${SHOWN} ORDER BY started_at DESC, rid DESC LIMIT 1`).get());
       if (!r) throw notFound('no runs recorded yet');
       return r;
     }
     if (!/^[0-9a-z]{1,40}$/.test(ref)) throw invalid(`not a run id: "${ref}"`);
-    const exact = this.byId(ref);
+    const exact = decodeOpt(this.q(`SELECT * FROM runs WHERE id = ? AND ${SHOWN}`).get(ref));
     if (exact) return exact;
-    const rows = (this.q("SELECT * FROM runs WHERE id LIKE ? || '%' LIMIT 2").all(ref) as RawRun[]).map(decodeRun);
+    const rows = (this.q(`SELECT * FROM runs WHERE id LIKE ? || '%' AND ${SHOWN} LIMIT 2`).all(ref) as RawRun[]).map(decodeRun);
     if (rows.length === 0) throw notFound(`no run matches "${ref}"`);
     if (rows.length > 1) throw invalid(`"${ref}" matches several runs; give more of the id`);
     return rows[0] as RunRow;
   }
 
   list(opts: { limit?: number; status?: RunStatus } = {}): RunRow[] {
-    const where = opts.status ? 'WHERE status = ?' : '';
+    const where = opts.status ? `WHERE ${SHOWN} AND status = ?` : `WHERE ${SHOWN}`;
     const args: unknown[] = opts.status ? [opts.status] : [];
     return (this
       .q(`SELECT * FROM runs ${where} ORDER BY started_at DESC, rid DESC LIMIT ?`)
@@ -135,7 +151,7 @@ export class RunStore {
   /** Ended runs whose end is at or after `since` and whose energy is sealed, newest first. */
   endedSince(since: number, limit: number): RunRow[] {
     return (this
-      .q("SELECT * FROM runs WHERE status != 'running' AND ended_at >= ? AND energy IS NOT NULL ORDER BY ended_at DESC LIMIT ?")
+      .q(`SELECT * FROM runs WHERE status != 'running' AND ended_at >= ? AND energy IS NOT NULL AND ${SHOWN} ORDER BY ended_at DESC LIMIT ?`)
       .all(since, limit) as RawRun[]).map(decodeRun);
   }
 
@@ -173,14 +189,14 @@ export class RunStore {
     const rows = this
       .q(
         `SELECT d.uuid AS uuid, avg(g.power_cw) / 100.0 AS w FROM gpu_samples g JOIN devices d ON d.id = g.dev
-         WHERE g.t >= ? AND g.t < ? AND g.power_cw IS NOT NULL GROUP BY d.uuid`,
+         WHERE g.t >= ? AND g.t < ? AND g.power_cw IS NOT NULL AND g.dev NOT IN (${IMPORTING_DEVICES}) GROUP BY d.uuid`,
       )
       .all(from, to) as { uuid: string; w: number }[];
     return Object.fromEntries(rows.map((r) => [r.uuid, r.w]));
   }
 
   allDevices(): DeviceRow[] {
-    return (this.q('SELECT * FROM devices ORDER BY idx, uuid').all() as RawDevice[]).map(decodeDevice);
+    return (this.q(`SELECT * FROM devices WHERE id NOT IN (${IMPORTING_DEVICES}) ORDER BY idx, uuid`).all() as RawDevice[]).map(decodeDevice);
   }
 
   addEvent(rid: number | null, kind: string, data: object = {}, t = Date.now()): number {

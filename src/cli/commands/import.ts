@@ -36,10 +36,14 @@ export async function importCommand(cfg: Config, argv: string[]): Promise<number
       epochsCsv: values['epochs-csv'] ?? null,
       memCsv: values['mem-csv'] ?? null,
       name: values.name ?? null,
+      // Imported runs get the same stabilization (the FLUSS candidate even without epochs) and estimates.
+      beforeReveal: (id) => analyzeOnce(set, id, pino({ level: 'silent' })),
     });
-    // Imported runs get the same stabilization (the FLUSS candidate even without epochs) and estimates.
-    await analyzeOnce(set, r.id, pino({ level: 'silent' }));
     for (const f of r.cutLines) process.stderr.write(`profiler: ${f}: last line cut off mid-row, skipped\n`);
+    if (r.sharedRows > 0) {
+      const runs = r.sharedWith.length > 0 ? ` (run ${r.sharedWith.join(', ')})` : '';
+      process.stderr.write(`profiler: ${r.sharedRows} GPU samples were stored already${runs}: this run shares them (the same log imported twice?)\n`);
+    }
     if (values.json) {
       process.stdout.write(JSON.stringify({ id: r.id }) + '\n');
     } else {
