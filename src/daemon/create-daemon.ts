@@ -37,6 +37,8 @@ export interface DaemonOptions {
   detect?: (input: StabilizationInput) => Promise<Stabilization | null>;
 }
 
+const ORPHAN_REASON = 'its client died; the command\'s exit code is unknown';
+
 /** The running daemon: its run set, its runtime parts (for tests and benchmarks) and its HTTP app. */
 export interface Daemon {
   config: Config;
@@ -95,7 +97,9 @@ export function createDaemon(opts: DaemonOptions): Daemon {
       log.warn({ run: runId }, 'the run\'s command is gone and its client never finished it: marking it interrupted');
       sampling.untrack(runId);
       attributor.release(runId);
-      const ended = recorder.interrupt(run, set.reader.lastDataAt(run.rid, run.started_at), 'its command ended and its client never finished the run');
+      samples.flush(); // the tree's last samples may still be queued
+      // The command outlived its client (the output guard): it ended when its tree was last seen, not at this check.
+      const ended = recorder.interrupt(run, set.reader.lastAliveAt(run.rid, run.started_at), ORPHAN_REASON);
       void analysis.request(ended.id);
     },
   });

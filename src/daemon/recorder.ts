@@ -21,9 +21,20 @@ export interface RecorderHooks {
   afterSeal(run: RunRow): Promise<void>;
 }
 
+const UNWATCHED_REASON = 'it has no pid and no request came from its client for orphanAfterMs';
+
+/** A pid whose tree is the whole machine (init, or the daemon and what it spawns): sampled as the run, never orphaned. */
+function checkPid(pid: number | null): void {
+  if (pid === null) return;
+  if (pid <= 1) throw invalid(`pid: ${pid} is not a command's pid (its process tree would be the whole machine)`);
+  if (pid === process.pid) throw invalid(`pid: ${pid} is the daemon's own pid, not the run's command`);
+}
+
 /** Run and epoch lifecycle: the rules of when epochs start, end and get their energy. */
 export class Recorder {
   private readonly timers = new Set<TimerHandle>();
+  /** Runs without a pid: when each expires unless its client sends a request (or a pid) first. */
+  private readonly unwatched = new Map<string, TimerHandle>();
 
   constructor(
     private readonly cfg: Config,
@@ -39,6 +50,7 @@ export class Recorder {
 
   start(req: NewRun): RunRow {
     if (req.id !== undefined && this.runs.byId(req.id)) throw conflict(`run ${req.id} exists already`);
+    checkPid(req.pid);
     const created = this.runs.create({ ...req, clientPid: req.pid, sampleMs: this.cfg.sampleMs }, req.id);
     // Samples taken before the run (the warm-up wait, or a lingering stream) are its idle baseline, kept apart.
     this.samples.flush();
@@ -47,12 +59,15 @@ export class Recorder {
     const run = this.runs.byId(created.id) as RunRow;
     this.log.info({ run: run.id, command: req.command }, 'run started');
     this.hooks.onRunStarted(run, req);
+    if (req.pid === null) this.watchRequests(run.id);
     return run;
   }
 
   /** The run's command started with this pid: its process tree is sampled from now on. */
   attach(run: RunRow, pid: number): void {
     if (run.status !== 'running') throw conflict(`run ${run.id} is ${run.status}`);
+    checkPid(pid);
+    this.unwatch(run.id);
     this.runs.update(run.rid, { client_pid: pid });
     this.hooks.onAttach(run, pid);
   }
@@ -63,6 +78,7 @@ export class Recorder {
     if (m.at > this.now() + 5000) throw invalid('at: the epoch mark is in the future');
     const last = this.epochs.last(run.rid);
     if (last && m.at < (last.ended_at ?? last.started_at)) throw invalid('at: epoch marks must not go back in time');
+    if (this.unwatched.has(run.id)) this.watchRequests(run.id);
     if (m.total !== null && run.expected_epochs === null) this.runs.update(run.rid, { expected_epochs: m.total });
     const open = last && last.ended_at === null ? last : undefined;
     if (m.event === 'start') {
@@ -116,6 +132,7 @@ export class Recorder {
     const corrects = run.status === 'interrupted' && this.runs.events(run.rid, 'outcome_reported').length === 0;
     if (run.status !== 'running' && !corrects) throw conflict(`run ${run.id} is already ${run.status}`);
     if (f.endedAt < run.started_at) throw invalid('endedAt: before the run started');
+    this.unwatch(run.id);
     const status: RunStatus = f.status ?? (f.signal === null && (f.exitCode ?? 0) === 0 ? 'succeeded' : 'failed');
     const last = this.epochs.last(run.rid);
     if (corrects) {
@@ -161,6 +178,7 @@ export class Recorder {
 
   /** A run whose daemon died: its command is gone, so it ends where its data ends. */
   interrupt(run: RunRow, endedAt: number, reason = 'the daemon stopped while the run was going on'): RunRow {
+    this.unwatch(run.id);
     const last = this.epochs.last(run.rid);
     if (last && last.ended_at === null) this.epochs.close(run.rid, last.epoch, Math.max(endedAt, last.started_at));
     this.runs.update(run.rid, { status: 'interrupted', ended_at: endedAt });
@@ -168,8 +186,39 @@ export class Recorder {
     return this.seal(this.runs.byId(run.id) as RunRow, endedAt);
   }
 
+  /**
+   * A run without a pid has no process tree to watch: only its client's requests say it lives. It ends interrupted
+   * orphanAfterMs after the last one (registration, epoch mark), at that request; an attach makes it a watched run.
+   */
+  private watchRequests(runId: string): void {
+    this.scheduler.clear(this.unwatched.get(runId));
+    const lastRequestAt = this.now();
+    this.unwatched.set(runId, this.scheduler.setTimeout(() => this.expire(runId, lastRequestAt), this.cfg.orphanAfterMs));
+  }
+
+  private unwatch(runId: string): void {
+    this.scheduler.clear(this.unwatched.get(runId));
+    this.unwatched.delete(runId);
+  }
+
+  private expire(runId: string, lastRequestAt: number): void {
+    this.unwatched.delete(runId);
+    try {
+      const run = this.runs.byId(runId);
+      if (run?.status !== 'running' || run.client_pid !== null) return;
+      this.log.warn({ run: runId }, 'a run without a pid got no request from its client for orphanAfterMs: marking it interrupted');
+      this.hooks.onRunEnded(run);
+      this.samples.flush();
+      const ended = this.interrupt(run, Math.max(lastRequestAt, run.started_at), UNWATCHED_REASON);
+      this.hooks.afterSeal(ended).catch((err: unknown) => this.log.error({ err, run: runId }, 'analysis after expiry failed'));
+    } catch (err) {
+      this.log.error({ err, run: runId }, 'ending a run without a pid failed');
+    }
+  }
+
   close(): void {
-    for (const t of this.timers) this.scheduler.clear(t);
+    for (const t of [...this.timers, ...this.unwatched.values()]) this.scheduler.clear(t);
     this.timers.clear();
+    this.unwatched.clear();
   }
 }

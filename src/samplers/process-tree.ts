@@ -52,18 +52,33 @@ export async function scanProcesses(procRoot = '/proc'): Promise<ProcStat[]> {
   return out;
 }
 
+/** Exited but not reaped ('Z'), or dead ('X'): a dead client's command may wait long for init to reap it. */
+const exited = (p: ProcStat): boolean => p.state === 'Z' || p.state === 'X' || p.state === 'x';
+
+/** Whether the root of a tree is still running: one stat read, for the samples between full scans. */
+async function rootRunning(pid: number, procRoot: string): Promise<boolean> {
+  try {
+    const st = parseProcStat(await readFile(join(procRoot, String(pid), 'stat'), 'utf8'));
+    return st !== null && st.pid === pid && !exited(st);
+  } catch {
+    return false; // gone
+  }
+}
+
 function checkPid(pid: number): void {
   if (!Number.isSafeInteger(pid) || pid <= 0) throw invalid(`rootPid must be a positive integer, got ${String(pid)}`);
 }
 
 /**
  * The root and all its descendants (root first, then breadth-first), by parent pid.
- * Empty when the root is not running. Descendants re-parented away (double fork, daemonize) are not found.
+ * Empty when the root is not running (gone, or a zombie: the command exited). Descendants re-parented away (double
+ * fork, daemonize) are not found; a zombie child stays until its parent, in the tree, reaps it.
  */
 export async function findDescendants(rootPid: number, procRoot = '/proc'): Promise<number[]> {
   checkPid(rootPid);
   const all = await scanProcesses(procRoot);
-  if (!all.some((p) => p.pid === rootPid)) return [];
+  const root = all.find((p) => p.pid === rootPid);
+  if (!root || exited(root)) return [];
   const children = new Map<number, number[]>();
   for (const p of all) {
     if (p.pid === p.ppid) continue; // a self-parented entry would loop
@@ -141,7 +156,9 @@ export function createProcessTreeSampler(opts: ProcessTreeSamplerOptions): {
     async sample(): Promise<ProcessTreeSample> {
       const t = now();
       // Scanning all of procfs is the sampler's main cost; between scans the known tree is read (dead pids drop out).
-      const found = calls++ % rescanEvery === 0 || known.length === 0 ? await findDescendants(opts.rootPid, procRoot) : known;
+      const scan = calls++ % rescanEvery === 0 || known.length === 0;
+      // Between scans the root is still checked: its exit must end the tree at once, zombie or not.
+      const found = scan ? await findDescendants(opts.rootPid, procRoot) : (await rootRunning(opts.rootPid, procRoot)) ? known : [];
       let stats: Awaited<ReturnType<UsageFn>> = {};
       if (found.length > 0) {
         try {

@@ -98,6 +98,18 @@ export class SampleReader {
     return this.q('SELECT 1 FROM proc_samples WHERE rid = ? LIMIT 1').get(rid) !== undefined;
   }
 
+  /**
+   * The last time a run was seen alive: its last process-tree sample (one is stored only while some of its processes
+   * live) or epoch mark, else its start. GPU samples do not count: the stream goes on after the command is gone.
+   */
+  lastAliveAt(rid: number, startedAt: number): number {
+    const r = this.q(
+      `SELECT max(coalesce((SELECT max(t) FROM proc_samples WHERE rid = @rid), 0),
+                  coalesce((SELECT max(coalesce(ended_at, started_at)) FROM epochs WHERE rid = @rid), 0), @start) AS t`,
+    ).get({ rid, start: startedAt }) as { t: number };
+    return r.t;
+  }
+
   /** The last time anything was recorded for a run (its process samples, epoch marks or GPU samples). */
   lastDataAt(rid: number, startedAt: number): number {
     const r = this.q(

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -101,4 +101,16 @@ export function writeJson(dir: string, name: string, value: unknown): string {
 
 export function lockPid(home: string): number {
   return Number(JSON.parse(readFileSync(join(home, 'daemon.lock'), 'utf8')).pid);
+}
+
+/** Pids of live `profiler run` output guards of a run (their command line holds the marker and the run id). */
+export function guardsOf(runId: string): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((pid) => {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv.includes('profiler-output-guard') && argv.includes(runId);
+    } catch {
+      return false; // gone while we looked
+    }
+  }).map(Number);
 }

@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { runCli, showJson, startCli, testHome, waitFor, type TestHome } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { CLI, guardsOf, runCli, showJson, startCli, testHome, waitFor, type TestHome } from '../helpers/cli.js';
 
 describe('profiler run passes the command through untouched', () => {
   let h: TestHome;
@@ -67,6 +68,31 @@ describe('profiler run passes the command through untouched', () => {
     assert.equal(r.stdout.toString(), 'hi\n');
     assert.equal(existsSync(mark), false, 'profiler run returned while the left-behind process still ran');
     assert.equal((await showJson(h.env)).status, 'succeeded');
+  });
+
+  // A guard still holding the pipe would make yes block forever: the timeout turns that into a failure.
+  it('a reader that closes our stdout closes the command\'s (EPIPE), as without us: `profiler run -- yes | head -1`', { timeout: 30_000 }, async () => {
+    const sh = spawn('sh', ['-c', `"${process.execPath}" "${CLI}" run --quiet -- yes | head -1; echo "status $?"`], { env: h.env });
+    let out = '';
+    sh.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((res) => sh.on('close', res));
+    assert.equal(code, 0);
+    assert.equal(out, 'y\nstatus 0\n');
+    const run = await waitFor(async () => {
+      const j = await showJson(h.env);
+      return j.command[0] === 'yes' && j.status !== 'running' ? j : null;
+    }, 15_000, 'the yes run to end');
+    // Our end of its pipe is a socket: yes sees EPIPE or ECONNRESET (exit 1) or dies of SIGPIPE, but it ends.
+    assert.equal(run.status, 'failed', 'yes stopped on its closed pipe');
+    assert.deepEqual(guardsOf(run.id), []);
+  });
+
+  it('leaves no output guard behind after a normal run', async () => {
+    const r = await runCli(['run', '--quiet', '--', 'sh', '-c', 'echo out; echo err >&2'], { env: h.env });
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout.toString(), 'out\n');
+    assert.equal(r.stderr, 'err\n');
+    assert.deepEqual(guardsOf((await showJson(h.env)).id), [], 'the guard exited before profiler run did');
   });
 
   it('reports a missing command with 127 and still records the run as failed', async () => {

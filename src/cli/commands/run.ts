@@ -9,6 +9,7 @@ import { spawnProcess } from '../../platform/exec.js';
 import { newRunId } from '../../store/runs.js';
 import { Client } from '../client.js';
 import { DaemonLink } from '../daemon-link.js';
+import { OutputGuard } from '../output-guard.js';
 import { parseRunArgs } from '../run-args.js';
 import { describeError, formatSummary } from '../format.js';
 
@@ -17,10 +18,14 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const DRAIN_MS = 1000;
 
 /** Copies the child's bytes to ours unchanged, pausing the child when our side is slow (nothing is dropped). */
-function passThrough(from: Readable, to: Writable, onChunk: (s: string) => void): Promise<void> {
+function passThrough(from: Readable, to: Writable, onChunk: (s: string) => void, onReaderGone: () => void): Promise<void> {
   const decoder = new StringDecoder('utf8'); // keeps multi-byte characters split across chunks whole
   return new Promise((resolve) => {
-    to.on('error', () => from.destroy()); // reader gone (EPIPE): the child sees its pipe close, as without us
+    to.on('error', () => {
+      // Reader gone (EPIPE): the child sees its pipe close, as without us, once the guard's copy is closed too.
+      onReaderGone();
+      from.destroy();
+    });
     from.on('data', (chunk: Buffer) => {
       if (!to.destroyed && !to.write(chunk)) {
         from.pause();
@@ -30,6 +35,7 @@ function passThrough(from: Readable, to: Writable, onChunk: (s: string) => void)
     });
     from.on('close', resolve);
     from.on('error', resolve);
+    from.resume(); // handed to the output guard, the stream was paused
   });
 }
 
@@ -69,6 +75,9 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
     process.stderr.write(`profiler: ${describeError(failed)}\n`);
     return err.code === 'ENOENT' ? 127 : 126;
   }
+  // Spawned before anything reads the pipes; the command's output survives our death through it (README: profiler run).
+  const guard = OutputGuard.start(child.stdout as Readable, child.stderr as Readable, id);
+  const releaseGuard = (): void => guard?.release();
   link.attach(child.pid);
   const context = createEpochContext();
   const detectors: EpochDetector[] = [0, 1].map(() => createEpochDetector({ pattern: args.epochPattern, context }));
@@ -77,8 +86,8 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
     for (const e of events) link.mark({ event: e.kind, epoch: e.printed, total: args.epochs === null ? e.total : null, source: e.source, at });
   };
   const done = Promise.all([
-    passThrough(child.stdout as Readable, process.stdout, (s) => onEvents((detectors[0] as EpochDetector).feed(s))),
-    passThrough(child.stderr as Readable, process.stderr, (s) => onEvents((detectors[1] as EpochDetector).feed(s))),
+    passThrough(child.stdout as Readable, process.stdout, (s) => onEvents((detectors[0] as EpochDetector).feed(s)), releaseGuard),
+    passThrough(child.stderr as Readable, process.stderr, (s) => onEvents((detectors[1] as EpochDetector).feed(s)), releaseGuard),
   ]);
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
     child.once('exit', (c, s) => resolve([c, s])),
@@ -90,6 +99,7 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
   if (!drained) {
     for (const pipe of [child.stdout, child.stderr]) (pipe as unknown as Socket | null)?.unref();
   }
+  await guard?.close();
   for (const d of detectors) onEvents(d.end());
   for (const s of FORWARDED) process.off(s, forward);
   const run = await link.finish({ exitCode: code, signal, endedAt });

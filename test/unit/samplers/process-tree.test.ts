@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { spawnProcess } from '../../../src/platform/exec.js';
@@ -145,4 +146,19 @@ test('real child tree: descendants found, RSS > 0, dead pids skipped and their f
   await waitFor(() => sampler.sample(), (x) => x.pids.length === 0, 'the killed tree to disappear');
   // pidusage's own expiry closes the dead pids' cached fds (pidusage.clear() would leak them)
   await waitFor(async () => statFdsFor(pids), (fds) => fds.length === 0, 'cached /proc fds to be closed');
+});
+
+test('a root that exited but is not reaped yet (a zombie: a dead client\'s command waits for init) is no tree', async (t) => {
+  assert.deepEqual(await findDescendants(105, FIXTURE), [], 'the fixture\'s zombie as a root');
+  // sh starts a short sleep, prints its pid and becomes a long sleep, which never reaps it.
+  const parent = spawnProcess('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 20'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.after(() => parent.kill('SIGKILL'));
+  const root = Number(await new Promise<string>((res) => parent.stdout?.once('data', (d: Buffer) => res(d.toString()))));
+  const usage: UsageFn = async (pids) => Object.fromEntries(pids.map((p) => [p, { memory: 1, cpu: 0 }]));
+  const sampler = createProcessTreeSampler({ rootPid: root, usage, rescanEvery: 1000 });
+  assert.deepEqual((await sampler.sample()).pids, [root], 'a full scan while it sleeps');
+  const state = async (): Promise<string | undefined> => parseProcStat(await readFile(`/proc/${root}/stat`, 'utf8'))?.state;
+  await waitFor(state, (s) => s === 'Z', 'the sleep to exit into a zombie');
+  assert.deepEqual((await sampler.sample()).pids, [], 'between full scans the root is checked');
+  assert.deepEqual(await findDescendants(root), []);
 });
