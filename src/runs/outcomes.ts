@@ -15,14 +15,20 @@ export interface PendingOutcome extends FinishRequest {
  */
 export function saveOutcome(home: string, o: PendingOutcome): string | null {
   if (!RUN_ID_RE.test(o.runId)) return null;
-  const dir = homeFiles(home).outcomes;
-  const file = join(dir, `${o.runId}.json`);
+  let file: string | null = null;
   try {
+    const dir = homeFiles(home).outcomes;
+    file = join(dir, `${o.runId}.json`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(`${file}.tmp`, JSON.stringify(o), { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
     return file;
   } catch {
+    try {
+      if (file) rmSync(`${file}.tmp`, { force: true });
+    } catch {
+      /* the home is not writable at all: nothing was left */
+    }
     return null;
   }
 }

@@ -79,9 +79,10 @@ describe('DaemonLink decisions', () => {
     await d.stop();
     link.mark({ event: 'start', epoch: 1 });
     assert.equal(await link.finish({ exitCode: 0, signal: null, endedAt: Date.now() }), null);
-    assert.equal(link.problems.length, 2, link.problems.join('\n'));
+    assert.equal(link.problems.length, 3, link.problems.join('\n'));
     assert.match(link.problems[0] ?? '', /^the daemon could not be reached at the end: cannot reach the daemon .* \[PROF_ERR_DAEMON_UNREACHABLE\]$/);
-    assert.equal(link.problems[1], '1 epoch mark(s) were not recorded');
+    assert.equal(link.problems[1], 'the daemon could not be restarted: the daemon exited with status 2 [PROF_ERR_DAEMON_START]');
+    assert.equal(link.problems[2], '1 epoch mark(s) were not recorded');
   });
 
   it('an error answer to finish is reported once, without a restart', async () => {
