@@ -51,12 +51,11 @@ export class Recorder {
   start(req: NewRun): RunRow {
     if (req.id !== undefined && this.runs.byId(req.id)) throw conflict(`run ${req.id} exists already`);
     checkPid(req.pid);
-    const created = this.runs.create({ ...req, clientPid: req.pid, sampleMs: this.cfg.sampleMs }, req.id);
-    // Samples taken before the run (the warm-up wait, or a lingering stream) are its idle baseline, kept apart.
+    // Samples taken before the run (the warm-up wait, or a lingering stream) are its idle baseline, kept apart; it is
+    // stored with the row in one INSERT, so a failed write (disk full) leaves no half-created run behind.
     this.samples.flush();
-    const baseline = this.runs.idleBaseline(created.started_at - this.cfg.baselineMs, created.started_at);
-    this.runs.update(created.rid, { baseline });
-    const run = this.runs.byId(created.id) as RunRow;
+    const baseline = this.runs.idleBaseline(req.startedAt - this.cfg.baselineMs, req.startedAt);
+    const run = this.runs.create({ ...req, clientPid: req.pid, sampleMs: this.cfg.sampleMs, baseline }, req.id);
     this.log.info({ run: run.id, command: req.command }, 'run started');
     this.hooks.onRunStarted(run, req);
     if (req.pid === null) this.watchRequests(run.id);

@@ -109,14 +109,16 @@ export class RunStore {
     status?: RunStatus;
     /** Set by an import: the run stays hidden until the import reveals it. */
     importPid?: number | null;
+    /** The idle baseline, stored with the row in one statement (a run is never half-created). */
+    baseline?: Record<string, number>;
   }, id = newRunId(r.startedAt)): RunRow {
     const { lastInsertRowid } = this
       .q(
-        `INSERT INTO runs (id, name, command, cwd, status, started_at, expected_epochs, client_pid, sample_ms, meta, import_pid)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (id, name, command, cwd, status, started_at, expected_epochs, client_pid, sample_ms, meta, import_pid, baseline)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(id, r.name, JSON.stringify(r.command), r.cwd, r.status ?? 'running', r.startedAt, r.expectedEpochs,
-        r.clientPid, r.sampleMs, JSON.stringify(r.meta), r.importPid ?? null);
+        r.clientPid, r.sampleMs, JSON.stringify(r.meta), r.importPid ?? null, JSON.stringify(r.baseline ?? {}));
     return decodeRun(this.q('SELECT * FROM runs WHERE rid = ?').get(lastInsertRowid) as RawRun);
   }
 

@@ -51,6 +51,22 @@ describe('the pid of a run', () => {
   });
 });
 
+describe('a registration is one write', () => {
+  it('a database that refuses every change after the INSERT still holds a whole run (never a half-created one)', async () => {
+    await withRecorder(async ({ rec, set, time }) => {
+      set.db.exec("CREATE TRIGGER frozen BEFORE UPDATE ON runs BEGIN SELECT RAISE(ABORT, 'no more writes'); END");
+      const run = rec.start(newRun(time.now(), 4242));
+      assert.equal(set.runs.byId(run.id)?.status, 'running');
+      assert.deepEqual(set.runs.byId(run.id)?.baseline, {}, 'the baseline came with the row');
+      set.db.exec('DROP TRIGGER frozen');
+      set.db.exec("CREATE TRIGGER full BEFORE INSERT ON runs BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+      assert.throws(() => rec.start(newRun(time.now(), 4243)), /disk is full/);
+      assert.equal(set.runs.list({}).length, 1, 'a refused INSERT leaves nothing');
+      set.db.exec('DROP TRIGGER full');
+    });
+  });
+});
+
 describe('a run without a pid', () => {
   it('ends interrupted orphanAfterMs after its client\'s last request, at that request', async () => {
     await withRecorder(async ({ rec, set, time, ended, sealed }) => {
