@@ -4,15 +4,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DEMO, lockPid, runCli, showJson, startCli, testHome, waitFor, type TestHome } from '../helpers/cli.js';
+import { pidAlive as alive } from '../../src/platform/process.js';
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('the run survives what happens to the daemon and to nvidia-smi', () => {
   let h: TestHome;

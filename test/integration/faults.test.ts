@@ -6,18 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CLI, lockPid, runCli, showJson, testHome, waitFor, type TestHome } from '../helpers/cli.js';
+import { pidAlive as alive } from '../../src/platform/process.js';
 
 // Fault injection with real processes: what the profiler does when things go wrong must never touch the command,
 // and must lose nothing it could keep.
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function integrity(home: string): string {
   const db = new Database(path.join(home, 'profiler.db'), { readonly: true });

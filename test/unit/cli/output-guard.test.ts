@@ -3,15 +3,8 @@ import type { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { OutputGuard } from '../../../src/cli/output-guard.js';
 import { spawnProcess } from '../../../src/platform/exec.js';
+import { pidAlive as alive } from '../../../src/platform/process.js';
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** A command printing to both pipes, and everything we read of its stdout once it closed. */
 function command(): { out: Readable; err: Readable; read: Promise<string> } {
