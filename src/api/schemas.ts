@@ -16,7 +16,7 @@ export const ErrorBody = Type.Object({
 export const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ErrorBody]));
 
 export const IdParams = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 40, description: 'a run id, a unique id prefix, or `last`' }),
+  id: Type.String({ minLength: 1, maxLength: 200, description: 'a run id, a unique id prefix, or `last`' }),
 }, { additionalProperties: false });
 
 export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'interrupted', 'imported'] as const;

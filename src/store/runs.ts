@@ -129,11 +129,13 @@ export class RunStore {
   /** RUN as the CLI takes it: an id, a unique id prefix, or `last`. */
   resolve(ref: string): RunRow {
     if (ref === 'last') {
-      const r = decodeOpt(this.q(`SELECT * FROM runs WHERE ${SHOWN} ORDER BY started_at DESC, rid DESC LIMIT 1`).get());
+      // The most recently recorded run (CONTRACT.md): an import of an old log included, whatever its start time.
+      const r = decodeOpt(this.q(`SELECT * FROM runs WHERE ${SHOWN} ORDER BY rid DESC LIMIT 1`).get());
       if (!r) throw notFound('no runs recorded yet');
       return r;
     }
-    if (!/^[0-9a-z]{1,40}$/.test(ref)) throw invalid(`not a run id: "${ref}"`);
+    // Text that cannot be an id names no run: 404 like any unknown id (CONTRACT.md), not a 400.
+    if (!/^[0-9a-z]{1,40}$/.test(ref)) throw notFound(`no run matches ${JSON.stringify(ref.slice(0, 60))}`);
     const exact = decodeOpt(this.q(`SELECT * FROM runs WHERE id = ? AND ${SHOWN}`).get(ref));
     if (exact) return exact;
     const rows = (this.q(`SELECT * FROM runs WHERE id LIKE ? || '%' AND ${SHOWN} LIMIT 2`).all(ref) as RawRun[]).map(decodeRun);

@@ -34,7 +34,7 @@ describe('API routes and their errors (inject)', () => {
     errorOf(await inject('GET', '/v1/runs?nope=1'), 400, /query\.nope/);
   });
 
-  it('GET /v1/runs/:id, /projection, /stabilization; unknown run 404, bad id 400', async () => {
+  it('GET /v1/runs/:id, /projection, /stabilization; any id that names no run 404 (CONTRACT.md)', async () => {
     const run = (await inject('GET', `/v1/runs/${runId}`)).json();
     assert.equal(run.name, 'api');
     assert.equal(run.expectedEpochs, 3);
@@ -43,8 +43,12 @@ describe('API routes and their errors (inject)', () => {
     for (const p of ['', '/projection', '/stabilization', '/samples', '/epochs', '/events', '/export?format=csv']) {
       errorOf(await inject('GET', `/v1/runs/zzzzzzzzzz${p}`), 404);
     }
-    errorOf(await inject('GET', '/v1/runs/NOT-AN-ID/projection'), 400);
-    errorOf(await inject('GET', `/v1/runs/${'a'.repeat(41)}`), 400, /path\.id/);
+    errorOf(await inject('GET', '/v1/runs/NOT-AN-ID/projection'), 404, /no run matches/);
+    errorOf(await inject('GET', '/v1/runs/does-not-exist'), 404, /no run matches "does-not-exist"/);
+    errorOf(await inject('POST', '/v1/runs/does-not-exist/finish', {}), 404);
+    errorOf(await inject('POST', '/v1/runs/does-not-exist/epochs', { event: 'start' }), 404);
+    errorOf(await inject('GET', `/v1/runs/${'a'.repeat(41)}`), 404);
+    errorOf(await inject('GET', `/v1/runs/${'a'.repeat(201)}`), 400, /path\.id/);
     errorOf(await inject('GET', '/v2/nothing'), 404);
   });
 
