@@ -67,6 +67,10 @@ export const Projection = Nullable(Type.Object({
   windowEpochs: Type.Optional(Nullable(Type.Integer())),
   stableFromEpoch: Type.Optional(Nullable(Type.Integer())),
   provisional: Type.Optional(Type.Boolean()),
+  bands: Type.Optional(Nullable(Type.Object({
+    powerBasedJ: Nullable(Type.Tuple([Type.Number(), Type.Number()])),
+    epochEnergyBasedJ: Nullable(Type.Tuple([Type.Number(), Type.Number()])),
+  }, { description: '95 % band of each method, [low, high] in J' }))),
 }, Open));
 
 export const Stabilization = Nullable(Type.Object({

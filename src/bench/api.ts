@@ -81,7 +81,7 @@ export async function benchProjection(opts: { rps: number; seconds: number; gpus
     daemon.runs.update(row.rid, { analysis: {
       stabilization: null,
       projection: { powerBasedJ: 1.234e7, epochEnergyBasedJ: 1.229e7, windowEpochs: 5, stableFromEpoch: 11, provisional: true,
-        powerBased: null, epochEnergyBased: null },
+        powerBased: null, epochEnergyBased: null, bands: null },
     } });
     const deadline = Date.now() + 10_000;
     while (daemon.sampling.samplesReceived < opts.gpus * 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

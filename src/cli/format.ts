@@ -22,6 +22,16 @@ export function fmtDuration(s: number | null): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
 }
 
+/** A projection with its 95 % band: "1.23 MJ (95 %: 1.20 MJ – 1.26 MJ)"; the band only where one was computed. */
+export function fmtProjected(j: number | null, band: [number, number] | null | undefined): string {
+  return band ? `${fmtJ(j)} (95 %: ${fmtJ(band[0])} – ${fmtJ(band[1])})` : fmtJ(j);
+}
+
+/** The run JSON's projection, both methods with their bands. */
+export function fmtProjection(p: NonNullable<RunJson['projection']>): string {
+  return `power-based ${fmtProjected(p.powerBasedJ, p.bands?.powerBasedJ)}, epoch-energy ${fmtProjected(p.epochEnergyBasedJ, p.bands?.epochEnergyBasedJ)}`;
+}
+
 /** The end-of-run summary printed on stderr. */
 export function formatSummary(r: RunJson): string {
   const e = r.energy;
@@ -35,11 +45,11 @@ export function formatSummary(r: RunJson): string {
       `${r.devices.length} GPU(s)${r.gpuSource === 'all' && r.devices.length > 0 ? ' (all GPUs: no process of the run was seen on one)' : ''}`,
   ];
   const st = r.stabilization as { epoch: number | null; method: string } | null;
-  const p = r.projection as { powerBasedJ: number | null; epochEnergyBasedJ: number | null; provisional: boolean } | null;
+  const p = r.projection;
   if (st?.epoch) {
     lines.push(
       `profiler: stable from epoch ${st.epoch} (${st.method})` +
-        (p ? `; projected at the window end: power-based ${fmtJ(p.powerBasedJ)}, epoch-energy ${fmtJ(p.epochEnergyBasedJ)}${p.provisional ? ' (provisional)' : ''}` : ''),
+        (p ? `; projected at the window end: ${fmtProjection(p)}${p.provisional ? ' (provisional)' : ''}` : ''),
     );
   }
   if (r.devices.length === 0) lines.push('profiler: no GPU was measured (nvidia-smi unavailable or no GPU matched): host metrics only');

@@ -140,26 +140,33 @@ export class Recorder {
       if (last && last.ended_at !== null && last.ended_at === run.ended_at) this.epochs.setEnd(run.rid, last.epoch, Math.max(f.endedAt, last.started_at));
     } else if (last && last.ended_at === null) {
       this.epochs.close(run.rid, last.epoch, Math.max(f.endedAt, last.started_at));
+      this.hooks.emit(run, { kind: 'epoch', data: { epoch: last.epoch, event: 'end', at: Math.max(f.endedAt, last.started_at) } });
     }
     this.runs.update(run.rid, { status, exit_code: f.exitCode, signal: f.signal, ended_at: f.endedAt });
     const ended = this.runs.byId(run.id) as RunRow;
     await this.hooks.waitForSamples(ended, f.endedAt);
     this.samples.flush();
     this.hooks.onRunEnded(ended);
-    const sealed = this.seal(ended, f.endedAt);
+    const sealed = this.seal(ended, f.endedAt, false);
+    // A live view gets the last epoch's energy and the final stabilization and projection before the status that
+    // ends its stream.
+    const final = this.epochs.last(run.rid);
+    if (final?.ended_at != null) this.hooks.emit(sealed, { kind: 'epoch', data: { epoch: final.epoch, event: 'finalized', energyJ: final.energy_j } });
     await this.hooks.afterSeal(sealed);
-    return this.runs.byId(run.id) as RunRow;
+    const done = this.runs.byId(run.id) as RunRow;
+    this.hooks.emit(done, { kind: 'status', data: { status: done.status, energy: done.energy as NonNullable<RunRow['energy']> } });
+    return done;
   }
 
-  /** Final energy of an ended run, computed once from raw samples and cached on the run. */
-  seal(run: RunRow, endedAt: number): RunRow {
+  /** Final energy of an ended run, computed once from raw samples and cached on the run; `announce`: the status event. */
+  seal(run: RunRow, endedAt: number, announce = true): RunRow {
     const { energy, rewritten } = this.energy.compute(run, endedAt, { writeEpochs: true });
     this.runs.update(run.rid, { energy });
     if (rewritten.length > 0) this.runs.addEvent(run.rid, 'epochs_recomputed', { epochs: rewritten, reason: 'late samples' });
     for (const g of energy.gaps) this.runs.addEvent(run.rid, 'gap', g, g.from);
     const done = this.runs.byId(run.id) as RunRow;
     this.log.info({ run: run.id, status: done.status, totalJ: energy.totalJ }, 'run ended');
-    this.hooks.emit(done, { kind: 'status', data: { status: done.status, energy } });
+    if (announce) this.hooks.emit(done, { kind: 'status', data: { status: done.status, energy } });
     return done;
   }
 

@@ -56,7 +56,7 @@ describe('API routes and their errors (inject)', () => {
     const row = t.daemon.runs.byId(runId);
     assert.ok(row);
     const projection = { powerBasedJ: 1234.5, epochEnergyBasedJ: 1200, windowEpochs: 5, stableFromEpoch: 3, provisional: true,
-      powerBased: null, epochEnergyBased: null, extra: 'kept' };
+      powerBased: null, epochEnergyBased: null, bands: null, extra: 'kept' };
     const at = row.started_at + 1000;
     t.daemon.runs.update(row.rid, { analysis: { projection,
       stabilization: { method: 'fluss', at, epoch: 3, cacMin: 0.2, flussAt: at, confident: true, reason: 'test' } } });

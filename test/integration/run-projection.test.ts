@@ -52,7 +52,7 @@ describe('stabilization and projection on a run whose power settles after epoch 
   });
   after(async () => h.cleanup());
 
-  it('finds the stabilizing epoch within ±1 of 5; the epoch-energy projection at the window end is within 3 %', async () => {
+  it('finds the stabilizing epoch within ±1 of 5; the projections at the window end are the estimators\' formulas', async () => {
     const r = await runCli(['run', '--', 'python3', DEMO, '--epochs', '30', '--epoch-seconds', '1'], { env: h.env });
     assert.equal(r.code, 0, r.stderr);
     const run = await showJson(h.env);
@@ -67,8 +67,15 @@ describe('stabilization and projection on a run whose power settles after epoch 
     assert.equal(p.stableFromEpoch, s.epoch);
     assert.equal(p.windowEpochs, 5);
     const measured = run.epochs.reduce((a: number, e: { energyJ: number }) => a + e.energyJ, 0);
+    // E = E_w × s / w + E_u exactly, from the recorded epochs: the wiring is checked to the joule whatever the load.
+    const energyOf = (es: { energyJ: number }[]): number => es.reduce((a, e) => a + e.energyJ, 0);
+    const ew = energyOf(run.epochs.slice(s.epoch, s.epoch + 5));
+    const expected = (ew * (30 - s.epoch)) / 5 + energyOf(run.epochs.slice(0, s.epoch));
+    assert.ok(Math.abs(p.epochEnergyBasedJ - expected) < 1e-6 * expected, `epoch-energy ${p.epochEnergyBasedJ} J vs E_w × s / w + E_u = ${expected} J`);
+    // Against the measured total: 3 % on a quiet machine; a busy one stretches epochs of a time-driven profile, so
+    // the bound here only catches a broken projection (accuracy proper is measured on fixed traces: evaluate tests).
     const err = Math.abs(p.epochEnergyBasedJ - measured) / measured;
-    assert.ok(err < 0.03, `epoch-energy: ${p.epochEnergyBasedJ} J vs measured ${measured} J (${(err * 100).toFixed(2)} %)`);
+    assert.ok(err < 0.15, `epoch-energy: ${p.epochEnergyBasedJ} J vs measured ${measured} J (${(err * 100).toFixed(2)} %)`);
     // The study's power-based E = P̄_w × t, recomputed from the epochs at the window end (it prices the warm-up at
     // the window's power, so its error here is the warm-up's deficit, not a bug: see docs/stabilization.md).
     const win = run.epochs.slice(s.epoch, s.epoch + 5);
@@ -78,6 +85,7 @@ describe('stabilization and projection on a run whose power settles after epoch 
     const elapsedS = (Date.parse(run.epochs[s.epoch + 4].endedAt) - Date.parse(run.startedAt)) / 1000;
     const t = Math.max(elapsedS, closedS + (30 - s.epoch - 5) * meanD);
     assert.ok(Math.abs(p.powerBasedJ - pw * t) < 1e-6 * p.powerBasedJ, `power-based ${p.powerBasedJ} J vs P̄_w × t = ${pw * t} J`);
-    assert.ok(p.powerBased.lowJ <= p.powerBasedJ && p.powerBasedJ <= p.powerBased.highJ);
+    assert.ok(p.bands.powerBasedJ[0] <= p.powerBasedJ && p.powerBasedJ <= p.bands.powerBasedJ[1]);
+    assert.ok(p.bands.epochEnergyBasedJ[0] < p.epochEnergyBasedJ && p.epochEnergyBasedJ < p.bands.epochEnergyBasedJ[1]);
   });
 });

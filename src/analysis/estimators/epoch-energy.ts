@@ -1,4 +1,4 @@
-import { prepare, sum, type Estimate, type Estimator, type EstimatorInput } from './types.js';
+import { prepare, sum, uncertaintyJ, type Estimate, type Estimator, type EstimatorInput } from './types.js';
 
 /**
  * Online epoch-energy estimate E = E_w × s / w + E_u: E_w = energy of the window's w epochs, s = expected epochs
@@ -14,11 +14,13 @@ export const epochEnergy: Estimator = {
     const stable = p.expected - p.window[0]!.epoch + 1;
     const unstableJ = sum(p.before.map((e) => e.energyJ));
     const meanDuration = sum(p.window.map((e) => e.durationS)) / p.window.length;
+    const projectedJ = (sum(energies) * stable) / energies.length + unstableJ;
+    const half = uncertaintyJ(energies, p.remaining);
     return {
       method: 'epoch-energy',
-      projectedJ: (sum(energies) * stable) / energies.length + unstableJ,
-      lowJ: Math.min(...energies) * stable + unstableJ,
-      highJ: Math.max(...energies) * stable + unstableJ,
+      projectedJ,
+      lowJ: half === null ? null : projectedJ - half,
+      highJ: half === null ? null : projectedJ + half,
       remainingS: p.remaining * meanDuration,
       provisional: p.provisional,
       window: p.window.map((e) => e.epoch),

@@ -29,10 +29,13 @@ export interface ProjectionJson {
   provisional: boolean;
   powerBased: ProjectionBand | null;
   epochEnergyBased: ProjectionBand | null;
+  /** CONTRACT.md: each method's 95 % band as [low, high]; null while nothing can be said (a window of one epoch). */
+  bands: { powerBasedJ: [number, number] | null; epochEnergyBasedJ: [number, number] | null } | null;
 }
 
 const band = (e: Estimate | null): ProjectionBand | null =>
-  e === null ? null : { lowJ: e.lowJ, highJ: e.highJ, remainingS: e.remainingS };
+  e === null || e.lowJ === null || e.highJ === null ? null : { lowJ: e.lowJ, highJ: e.highJ, remainingS: e.remainingS };
+const pair = (e: Estimate | null): [number, number] | null => (e === null || e.lowJ === null || e.highJ === null ? null : [e.lowJ, e.highJ]);
 
 /** Builds the run JSON's `projection`; null when neither estimator had a projection. */
 export function projectionJson(
@@ -50,5 +53,7 @@ export function projectionJson(
     provisional: (power?.provisional ?? false) || (epochEnergyEstimate?.provisional ?? false),
     powerBased: band(power),
     epochEnergyBased: band(epochEnergyEstimate),
+    bands: pair(power) === null && pair(epochEnergyEstimate) === null ? null
+      : { powerBasedJ: pair(power), epochEnergyBasedJ: pair(epochEnergyEstimate) },
   };
 }

@@ -22,8 +22,9 @@ export interface EstimatorInput {
 export interface Estimate {
   method: string;
   projectedJ: number;
-  lowJ: number;
-  highJ: number;
+  /** The 95 % band (see uncertaintyJ); null while the window has fewer than two epochs. */
+  lowJ: number | null;
+  highJ: number | null;
   remainingS: number | null;
   /** The w-epoch window after the stabilizing epoch is not complete yet. */
   provisional: boolean;
@@ -85,7 +86,8 @@ export function prepare(input: EstimatorInput): Prepared | null {
   const expected = Math.max(input.expectedEpochs, epochs[epochs.length - 1]!.epoch);
   const last = Math.min(s === null ? 0 : s + w, expected);
   const inWindow = s === null ? [] : epochs.filter((e) => e.epoch > s && e.epoch <= last);
-  const full = s !== null && inWindow.length === last - s && inWindow.length > 0;
+  // Complete means all w epochs of the window closed: a run with fewer epochs after s stays provisional (honest).
+  const full = s !== null && inWindow.length === w;
   const window = inWindow.length > 0 ? inWindow : epochs;
   const start = window[0]!.epoch;
   return {
@@ -100,3 +102,23 @@ export function prepare(input: EstimatorInput): Prepared | null {
 }
 
 export const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/** Two-sided 95 % quantiles of Student's t by degrees of freedom (1–10, then 15, 20, 30; 1.96 beyond). */
+const T95: [number, number][] = [[1, 12.706], [2, 4.303], [3, 3.182], [4, 2.776], [5, 2.571], [6, 2.447], [7, 2.365], [8, 2.306],
+  [9, 2.262], [10, 2.228], [15, 2.131], [20, 2.086], [30, 2.042]];
+const t95 = (dof: number): number => T95.find(([d]) => dof <= d)?.[1] ?? 1.96;
+
+/**
+ * Half-width of the 95 % band of a projection: the epochs still to come (n) are taken as drawn like the window's
+ * epochs, whose energies vary with standard deviation σ (w of them): their total varies by σ√n, and the window mean
+ * it is projected from by nσ/√w, so ± t₀.₉₇₅(w−1) · σ · √(n + n²/w). Null below two window epochs (no σ); 0 once
+ * nothing remains.
+ */
+export function uncertaintyJ(windowEnergies: number[], remainingEpochs: number): number | null {
+  const w = windowEnergies.length;
+  if (w < 2) return null;
+  const mean = sum(windowEnergies) / w;
+  const sd = Math.sqrt(sum(windowEnergies.map((x) => (x - mean) ** 2)) / (w - 1));
+  const n = Math.max(0, remainingEpochs);
+  return t95(w - 1) * sd * Math.sqrt(n + (n * n) / w);
+}

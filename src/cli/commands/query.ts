@@ -1,7 +1,7 @@
 import type { Config } from '../../config/schema.js';
 import { withRunSet } from '../../runs/open.js';
 import { runJson, type RunJson } from '../../runs/report.js';
-import { fmtDuration, fmtJ, printable } from '../format.js';
+import { fmtDuration, fmtJ, fmtProjection, printable } from '../format.js';
 
 function table(raw: string[][]): string {
   const rows = raw.map((r) => r.map(printable));
@@ -47,7 +47,7 @@ export function formatRun(r: RunJson): string {
   const p = r.projection;
   if (p) {
     out.push(
-      `projected power-based ${fmtJ(p.powerBasedJ)}  epoch-energy ${fmtJ(p.epochEnergyBasedJ)}  ` +
+      `projected ${fmtProjection(p)}  ` +
         `(window of ${p.windowEpochs} epochs after epoch ${p.stableFromEpoch ?? '—'}${p.provisional ? ', provisional' : ''})`,
     );
   }

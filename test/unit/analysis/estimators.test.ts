@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { uncertaintyJ } from '../../../src/analysis/estimators/types.js';
 import assert from 'node:assert/strict';
 import {
   ALL_ESTIMATORS,
@@ -57,8 +58,9 @@ for (const est of ALL_ESTIMATORS) {
   test(`${est.name}: the band contains the point estimate`, () => {
     for (const s of [null, 0, 3, 6]) {
       const e = est.estimate(input(realistic(), { stableFromEpoch: s }));
-      assert.ok(e && e.lowJ <= e.projectedJ && e.projectedJ <= e.highJ, `stable from ${s}`);
-      assert.ok(e.highJ > e.lowJ);
+      assert.ok(e && e.lowJ !== null && e.highJ !== null, `stable from ${s}`);
+      assert.ok(e.lowJ! <= e.projectedJ && e.projectedJ <= e.highJ!, `stable from ${s}`);
+      assert.ok(e.highJ! > e.lowJ!);
     }
   });
 
@@ -118,7 +120,57 @@ test('projectionJson keeps the contract names', () => {
   assert.deepEqual(Object.keys(j).slice(0, 5), ['powerBasedJ', 'epochEnergyBasedJ', 'windowEpochs', 'stableFromEpoch', 'provisional']);
   assert.equal(j.provisional, true);
   assert.equal(j.stableFromEpoch, 2);
-  assert.ok(j.powerBased && j.powerBased.lowJ <= j.powerBasedJ!);
+  // Constant epochs do not vary: a band of zero width around each projection.
+  assert.deepEqual(j.bands, { powerBasedJ: [j.powerBasedJ, j.powerBasedJ], epochEnergyBasedJ: [j.epochEnergyBasedJ, j.epochEnergyBasedJ] });
+  const one = input(constant(3), { stableFromEpoch: 2 });
+  assert.equal(projectionJson(pb!.estimate(one), ee!.estimate(one), 2, 5)?.bands, null, 'one window epoch: nothing can be said');
   assert.equal(projectionJson(null, null, null, 5), null);
   assert.equal(projectionJson(null, ee!.estimate(i), 2, 5)?.powerBasedJ, null);
+});
+
+test('the band: ± t(w−1) · σ · √(n + n²/w) of the epochs still to come; none from one epoch; zero once none remain', () => {
+  const half = uncertaintyJ([10, 12], 3);
+  assert.ok(half !== null && Math.abs(half - 12.706 * Math.SQRT2 * Math.sqrt(3 + 9 / 2)) < 1e-9, `${half}`);
+  assert.equal(uncertaintyJ([10], 3), null);
+  assert.equal(uncertaintyJ([10, 12, 11], 0), 0);
+  assert.ok((uncertaintyJ([10, 12, 11, 13, 9], 20) as number) < (uncertaintyJ([10, 12, 11, 13, 9], 40) as number), 'wider further out');
+});
+
+test('provisional whenever the window is not complete: 12 epochs, stable from 10, a window of 5 (only 2 follow)', () => {
+  const twelve = Array.from({ length: 12 }, (_, i) => ({ epoch: i + 1, durationS: 20, energyJ: 5000 + (i % 3) * 50, avgPowerW: 250 }));
+  for (const est of ALL_ESTIMATORS) {
+    const e = est.estimate(input(twelve, { stableFromEpoch: 10, expectedEpochs: 12 }));
+    assert.equal(e?.provisional, true, est.name);
+    assert.deepEqual(e?.window, [11, 12]);
+  }
+});
+
+/** A seeded normal draw (Box–Muller over a small LCG), for corpora that are the same at every run. */
+function normal(seed: number): () => number {
+  let x = seed;
+  const u = (): number => ((x = (x * 1103515245 + 12345) % 2147483648) + 1) / 2147483649;
+  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+}
+
+test('band coverage on a synthetic corpus: the final total falls inside the epoch-energy band ≈ 95 % of the time', (t) => {
+  const [pb, ee] = ALL_ESTIMATORS;
+  let inside = { pb: 0, ee: 0 };
+  const runs = 400;
+  for (let seed = 1; seed <= runs; seed++) {
+    const z = normal(seed);
+    const n = 20 + (seed % 40);
+    const epochs = Array.from({ length: n }, (_, i) => {
+      const durationS = 30 * (1 + 0.02 * z());
+      const powerW = (i < 3 ? 150 + 40 * i : 250) * (1 + 0.03 * z());
+      return { epoch: i + 1, durationS, energyJ: powerW * durationS, avgPowerW: powerW };
+    });
+    const truth = epochs.reduce((a, e) => a + e.energyJ, 0);
+    const known = epochs.slice(0, 8); // stable from epoch 3, the 5-epoch window closed
+    const i = { epochs: known, stableFromEpoch: 3, windowEpochs: 5, expectedEpochs: n, elapsedS: known.reduce((a, e) => a + e.durationS, 0) };
+    const [p, e] = [pb!.estimate(i)!, ee!.estimate(i)!];
+    if (p.lowJ! <= truth && truth <= p.highJ!) inside.pb++;
+    if (e.lowJ! <= truth && truth <= e.highJ!) inside.ee++;
+  }
+  t.diagnostic(`coverage over ${runs} runs: epoch-energy ${(inside.ee / runs * 100).toFixed(1)} %, power-based ${(inside.pb / runs * 100).toFixed(1)} %`);
+  assert.ok(inside.ee / runs >= 0.88 && inside.ee / runs <= 0.995, `epoch-energy coverage ${inside.ee / runs}`);
 });

@@ -97,7 +97,7 @@ describe('SseHub', () => {
     };
     for (let e = 1; e <= 4; e++) emit({ kind: 'epoch', data: { epoch: e, event: 'end', at: e } });
     emit({ kind: 'projection', data: { projection: { powerBasedJ: 5, epochEnergyBasedJ: null, windowEpochs: 5, stableFromEpoch: 1,
-      provisional: true, powerBased: null, epochEnergyBased: null } } });
+      provisional: true, powerBased: null, epochEnergyBased: null, bands: null } } });
     const seen = first.events();
     assert.deepEqual(seen.map((e) => e.event), ['epoch', 'epoch', 'epoch', 'epoch', 'projection']);
     assert.ok(seen.every((e, i) => i === 0 || e.id > (seen[i - 1] as { id: number }).id), 'ids increase');

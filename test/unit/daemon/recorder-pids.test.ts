@@ -11,19 +11,24 @@ import { openRunSet, type RunSet } from '../../../src/runs/open.js';
 import { FakeScheduler } from '../../helpers/fake-clock.js';
 
 /** A recorder on a fake scheduler over a fresh run set; the hooks note which runs ended and were sealed. */
-async function withRecorder(fn: (r: { rec: Recorder; set: RunSet; time: FakeScheduler; ended: string[]; sealed: string[] }) => Promise<void>) {
+async function withRecorder(fn: (r: { rec: Recorder; set: RunSet; time: FakeScheduler; ended: string[]; sealed: string[]; events: string[] }) => Promise<void>) {
   const home = mkdtempSync(join(tmpdir(), 'recorder-pids-'));
   const cfg = loadConfig({ env: { PROFILER_HOME: home }, overrides: { orphanAfterMs: 15_000 } });
   const time = new FakeScheduler();
   const set = openRunSet(cfg, { clock: time });
   const ended: string[] = [];
   const sealed: string[] = [];
+  const events: string[] = [];
   const rec = new Recorder(cfg, pino({ level: 'silent' }), set.runs, set.epochs, set.samples, set.energy, {
     onRunStarted: () => {}, onAttach: () => {}, onRunEnded: (run) => void ended.push(run.id), waitForSamples: async () => {},
-    emit: () => {}, afterSeal: async (run) => void sealed.push(run.id),
+    emit: (_run, e) => void events.push(e.kind === 'epoch' ? `epoch ${e.data.epoch} ${e.data.event}` : e.kind),
+    afterSeal: async (run) => {
+      sealed.push(run.id);
+      events.push('analysis');
+    },
   }, () => time.now(), time);
   try {
-    await fn({ rec, set, time, ended, sealed });
+    await fn({ rec, set, time, ended, sealed, events });
     rec.close();
     assert.equal(time.pending, 0, 'no timer left behind');
   } finally {
@@ -47,6 +52,19 @@ describe('the pid of a run', () => {
       assert.equal(set.runs.byId(run.id)?.client_pid, null);
       rec.attach(run, 4242);
       assert.equal(set.runs.byId(run.id)?.client_pid, 4242);
+    });
+  });
+});
+
+describe('the events of a run\'s end', () => {
+  it('the last epoch closes and is finalized, the analysis runs, and only then the status that ends a live stream', async () => {
+    await withRecorder(async ({ rec, set, time, events }) => {
+      const run = rec.start(newRun(time.now(), 4242));
+      rec.mark(run, { event: 'start', epoch: 1, at: time.now(), total: null, source: 'test' });
+      await time.advance(2000);
+      events.length = 0;
+      await rec.finish(set.runs.byId(run.id)!, { exitCode: 0, signal: null, endedAt: time.now() });
+      assert.deepEqual(events, ['epoch 1 end', 'epoch 1 finalized', 'analysis', 'status']);
     });
   });
 });
