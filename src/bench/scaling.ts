@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../config/load.js';
 import { createDaemon } from '../daemon/create-daemon.js';
-import { PowerGridCache, powerGrid } from '../runs/analysis.js';
+import { PowerSeriesCache, powerSeries } from '../runs/power-series.js';
 import { homeFiles, packageRoot } from '../platform/paths.js';
 import { openDatabase } from '../store/db.js';
 import { EpochStore } from '../store/epochs.js';
@@ -80,13 +80,13 @@ export async function benchScaling(opts: { quick: boolean; full: boolean }): Pro
           if (r.statusCode !== 200) throw internal(`GET run: ${r.statusCode} ${r.body}`);
         });
         const devIds = daemon.runs.devices(run.rid).map((d) => d.id);
-        const grid = await timeIt(n, () => powerGrid(daemon.set.reader, run, devIds, run.ended_at!, config));
+        const grid = await timeIt(n, () => powerSeries(daemon.set.reader, run, devIds, run.ended_at!, config));
         // A running run as the daemon keeps it: energy prefix up to the last finalized epoch (here: 10 min before the
         // end), then only the open tail is integrated; the detector grid cache takes only the new minutes.
         daemon.energy.advancePrefix(run, run.ended_at! - 600_000);
         const withPrefix = daemon.runs.byId(runId)!;
         const live = await timeIt(n, () => daemon.energy.live(withPrefix, run.ended_at!));
-        const cache = new PowerGridCache();
+        const cache = new PowerSeriesCache();
         cache.update(daemon.set.reader, run, devIds, run.ended_at! - 600_000, config);
         const gridInc = await timeIt(1, () => cache.update(daemon.set.reader, run, devIds, run.ended_at!, config));
         out.push(

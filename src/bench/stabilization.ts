@@ -47,7 +47,8 @@ export async function benchStabilization(opts: { quick: boolean }): Promise<Figu
   ];
   for (const c of cases) {
     const run = synthRun(seconds, c.epochs);
-    const input = { ...run, config: cfg.stabilization, maxPoints: c.maxPoints };
+    // The synthetic run is sampled at 1 Hz: its series' spacing (the daemon uses the run's own sampling interval).
+    const input = { ...run, config: { ...cfg.stabilization, gridMs: 1000 }, maxPoints: c.maxPoints };
     const times = timeDetect(input, runs);
     const analysed = c.epochs >= cfg.stabilization.fixedEpoch ? Math.round((seconds * cfg.stabilization.fixedEpoch) / c.epochs) : seconds;
     out.push(figure(`stabilization/points=${seconds}/epochs=${c.epochs}/maxPoints=${c.maxPoints}`, 'FLUSS + detector update',

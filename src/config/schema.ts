@@ -16,7 +16,9 @@ const Num = (minimum: number, maximum: number, doc: Doc<number>) => Type.Number(
 const Str = (doc: Doc<string>) => Type.String({ minLength: 1, ...doc });
 
 export const StabilizationSchema = Type.Object({
-  gridMs: Int(10, 600_000, { default: 1000, description: 'spacing of the power grid the detector analyses' }),
+  gridMs: Int(0, 600_000, {
+    default: 0, description: 'spacing of the series the detector analyses; 0: the run\'s own sampling interval (every sample, as recorded)',
+  }),
   m: Int(3, 10_000, { default: 10, description: 'matrix-profile subsequence length, in grid points' }),
   L: Int(1, 10_000, { default: 10, description: 'FLUSS subsequence length L, in grid points' }),
   exclFactor: Int(1, 100, {

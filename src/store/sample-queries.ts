@@ -54,6 +54,22 @@ export class SampleReader {
     return rows.map((r) => ({ t: Math.floor(from) + r.b * bucketMs, n: r.n, meanW: w(r.mean), minW: w(r.lo), maxW: w(r.hi) }));
   }
 
+  /**
+   * One device's GPU power readings (W) in (after, to], in time order, in pages of `limit` along the (dev, t) key
+   * (no sort): the detector's series is built from the samples as recorded.
+   */
+  gpuPowerPage(dev: number, after: number, to: number, limit: number): [number, number][] {
+    return this.q(
+      'SELECT t, power_cw / 100.0 FROM gpu_samples WHERE dev = ? AND t > ? AND t <= ? AND power_cw IS NOT NULL ORDER BY t LIMIT ?',
+    ).raw().all(dev, after, to, limit) as [number, number][];
+  }
+
+  /** A run's process-tree RSS (bytes) in (after, to], in time order, in pages: the series of a run without GPUs. */
+  rssPage(rid: number, after: number, to: number, limit: number): [number, number][] {
+    return this.q('SELECT t, rss_bytes FROM proc_samples WHERE rid = ? AND t > ? AND t <= ? ORDER BY t LIMIT ?')
+      .raw().all(rid, after, to, limit) as [number, number][];
+  }
+
   /** Mean GPU power (W) per device and bin of `binMs` from `origin`, for samples in [since, to]: [bin, dev, watts]. */
   gpuBins(devIds: number[], origin: number, binMs: number, since: number, to: number): [number, number, number][] {
     if (devIds.length === 0) return [];

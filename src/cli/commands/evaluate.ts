@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { evaluate, formatEvaluationTable, type EvaluationRun } from '../../analysis/evaluate.js';
 import type { Config } from '../../config/schema.js';
 import { invalid } from '../../errors.js';
-import { powerGrid } from '../../runs/analysis.js';
+import { powerSeries } from '../../runs/power-series.js';
 import { withRunSet, type RunSet } from '../../runs/open.js';
 import { runJson, type RunJson } from '../../runs/report.js';
 import type { RunRow } from '../../store/runs.js';
@@ -22,7 +22,7 @@ export interface TimeWindowRow {
  */
 function timeWindowEstimate(set: RunSet, row: RunRow, j: RunJson, windowS: number): number | null {
   if (row.ended_at === null) return null;
-  const grid = powerGrid(set.reader, row, set.runs.devices(row.rid).map((d) => d.id), row.ended_at, set.cfg);
+  const grid = powerSeries(set.reader, row, set.runs.devices(row.rid).map((d) => d.id), row.ended_at, set.cfg);
   const from = j.stabilization?.flussAt ? Date.parse(j.stabilization.flussAt) : row.started_at;
   let sum = 0;
   let n = 0;
@@ -33,7 +33,11 @@ function timeWindowEstimate(set: RunSet, row: RunRow, j: RunJson, windowS: numbe
       n++;
     }
   });
-  return n === 0 ? null : (sum / n) * ((row.ended_at - row.started_at) / 1000);
+  if (n === 0) return null;
+  // The detector's series is GPU power only (the study's trace); the measured total has RAM too: add its mean.
+  const rss = set.reader.rssPage(row.rid, from - 1, from + windowS * 1000, 100_000).map(([, b]) => (b / 1048576) * (set.cfg.ramWattsPerGB / 1000));
+  const ramW = rss.length > 0 ? rss.reduce((a, x) => a + x, 0) / rss.length : 0;
+  return (sum / n + ramW) * ((row.ended_at - row.started_at) / 1000);
 }
 
 const err = (pairs: [number, number][]) => {
