@@ -1,11 +1,12 @@
 import { invalid } from '../errors.js';
 import { formatLocal } from '../import/timestamps.js';
 import type { RunSet } from '../runs/open.js';
+import { energyOptions } from '../runs/energy.js';
 import { runJson } from '../runs/report.js';
 import type { RunRow } from '../store/runs.js';
 import { codecarbonCsv, hfCardYaml, type CarbonOptions } from './carbon.js';
 import { studyEpochCsv, studyGpuCsv, studyMemCsv } from './nvsmi.js';
-import { procRows, sampleRows } from './rows.js';
+import { deviceRows, procRows, sampleRows } from './rows.js';
 import { csvChunks, EPOCH_COLUMNS, epochRecord, jsonChunks, parquetChunks, SAMPLE_COLUMNS, sampleRecord } from './tabular.js';
 
 export const EXPORT_FORMATS = ['csv', 'json', 'parquet', 'nvsmi', 'codecarbon', 'hf-card'] as const;
@@ -45,7 +46,8 @@ export function exportParts(deps: ExportDeps, row: RunRow, format: ExportFormat,
   const run = runJson(deps, row, { epochs: true });
   const devices = deps.runs.devices(row.rid);
   const epochRows = deps.epochs.list(row.rid);
-  const rowOpts = { ramWattsPerGB: cfg.ramWattsPerGB, procMaxGapMs: cfg.gapIntervals * cfg.processSampleMs + 1 };
+  const energyOpts = energyOptions(cfg, row);
+  const rowOpts = { ramWattsPerGB: energyOpts.ramWattsPerGB, procMaxGapMs: energyOpts.procMaxGapMs };
   const samples = () => sampleRows(deps.reader, row, devices, epochRows, rowOpts);
   const carbon: CarbonOptions = {
     carbonIntensityGPerKWh: opts.carbonIntensityGPerKWh ?? cfg.carbonIntensityGPerKWh,
@@ -74,12 +76,13 @@ export function exportParts(deps: ExportDeps, row: RunRow, format: ExportFormat,
       return [{ name: 'co2_eq_emissions.yaml', contentType: 'application/yaml', binary: false, chunks: () => once(hfCardYaml(run, carbon)) }];
     case 'nvsmi': {
       // The study's file names: its analysis globs gpu*.csv / cpu*.csv and finds epoch_end-<stamp of the GPU log>.csv.
+      // Each GPU log starts and ends at the run's edges where the energy interpolates them (see deviceRows).
       const stamp = studyStamp(row.started_at);
       const parts: ExportPart[] = devices.map((d, i) => ({
         name: i === 0 ? `gpu-power-${stamp}.csv` : `gpu${i}-power-${stamp}.csv`,
         contentType: 'text/csv',
         binary: false,
-        chunks: () => studyGpuCsv(samples(), d),
+        chunks: () => studyGpuCsv(deviceRows(deps.reader, row, d, energyOpts.gpuMaxGapMs), d),
       }));
       if (epochRows.some((e) => e.ended_at !== null)) {
         parts.push({ name: `epoch_end-${stamp}.csv`, contentType: 'text/csv', binary: false, chunks: () => studyEpochCsv(epochRows) });

@@ -2,13 +2,13 @@ import { STUDY_GPU_HEADER } from '../import/gpu-csv.js';
 import { formatLocal } from '../import/timestamps.js';
 import type { EpochRow } from '../store/epochs.js';
 import type { DeviceRow } from '../store/runs.js';
-import type { SampleRow } from './rows.js';
+import type { GpuReading } from './rows.js';
 
 const NA = '[N/A]';
 const fmt = (v: number | null, unit: string, digits = 0): string => (v === null ? NA : `${v.toFixed(digits)} ${unit}`);
 
 /** One GPU row the way the study's logs read: `2022-12-05 15:00:16.247,NVIDIA …,0 %,0 %,24268 MiB,…,10.11 W,350.00 W,31`. */
-export function studyGpuLine(r: SampleRow, d: DeviceRow): string {
+export function studyGpuLine(r: GpuReading, d: DeviceRow): string {
   const maxLimit = d.max_power_limit_w ?? d.power_limit_w;
   return [
     formatLocal(r.t), (d.name ?? d.uuid).replace(/,/g, ' '), fmt(r.utilGpuPct, '%'), fmt(r.utilMemPct, '%'),
@@ -17,12 +17,11 @@ export function studyGpuLine(r: SampleRow, d: DeviceRow): string {
   ].join(',');
 }
 
-/** The study's nvidia-smi log of one device. */
-export async function* studyGpuCsv(rows: Iterable<SampleRow>, d: DeviceRow): AsyncGenerator<string> {
+/** The study's nvidia-smi log of one device, from that device's rows. */
+export async function* studyGpuCsv(rows: Iterable<GpuReading>, d: DeviceRow): AsyncGenerator<string> {
   let buf = STUDY_GPU_HEADER + '\n';
   let n = 0;
   for (const r of rows) {
-    if (r.uuid !== d.uuid) continue;
     buf += studyGpuLine(r, d) + '\n';
     if (++n % 2000 === 0) {
       yield buf;

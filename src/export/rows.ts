@@ -17,6 +17,9 @@ export interface SampleRow {
   epoch: number | null;
 }
 
+/** What the study's nvidia-smi log holds of a sample. */
+export type GpuReading = Pick<SampleRow, 't' | 'powerW' | 'utilGpuPct' | 'utilMemPct' | 'memUsedMiB' | 'tempC'>;
+
 const PAGE = 5000;
 
 /** Keyset pages over one key of a WITHOUT ROWID table, so no cursor stays open between pages. */
@@ -94,4 +97,38 @@ export function* sampleRows(reader: SampleReader, run: RunRow, devices: DeviceRo
 export function* procRows(reader: SampleReader, run: RunRow): Generator<ProcExportRow> {
   const to = run.ended_at ?? Number.MAX_SAFE_INTEGER;
   yield* paged((after) => reader.procPage(run.rid, after, to, PAGE), run.started_at);
+}
+
+const reading = (r: GpuExportRow): GpuReading => ({
+  t: r.t, powerW: r.power_cw === null ? null : r.power_cw / 100, utilGpuPct: r.util_gpu, utilMemPct: r.util_mem,
+  memUsedMiB: r.mem_used_mib, tempC: r.temp_c,
+});
+
+/** The row at `t` between two samples, each value linear in time and rounded as stored; null where the energy bridges no pair. */
+function edgeRow(a: GpuExportRow | undefined, b: GpuExportRow | undefined, t: number, maxGapMs: number): GpuExportRow | null {
+  if (!a || !b || a.power_cw === null || b.power_cw === null || b.t - a.t > maxGapMs) return null;
+  const f = (t - a.t) / (b.t - a.t);
+  const at = (x: number | null, y: number | null): number | null => (x === null || y === null ? null : Math.round(x + f * (y - x)));
+  return {
+    t, power_cw: at(a.power_cw, b.power_cw), util_gpu: at(a.util_gpu, b.util_gpu), util_mem: at(a.util_mem, b.util_mem),
+    mem_used_mib: at(a.mem_used_mib, b.mem_used_mib), temp_c: at(a.temp_c, b.temp_c),
+  };
+}
+
+/**
+ * One device's samples in [started_at, ended_at] for the study's log, plus a row at each edge that falls between two
+ * samples the energy bridges: the run's energy interpolates its power there, and an import starts and ends the run at
+ * the first and last rows, so the log carries the run's interval and imports back with the same energy.
+ */
+export function* deviceRows(reader: SampleReader, run: RunRow, d: DeviceRow, maxGapMs: number): Generator<GpuReading> {
+  const from = run.started_at;
+  const to = run.ended_at ?? Number.MAX_SAFE_INTEGER;
+  const first = reader.gpuNeighbour(d.id, from - 1, 'after');
+  const head = first?.t === from ? null : edgeRow(reader.gpuNeighbour(d.id, from, 'before'), first, from, maxGapMs);
+  if (head) yield reading(head);
+  for (const r of paged((after) => reader.gpuPage(d.id, after, to, PAGE), from)) yield reading(r);
+  if (run.ended_at === null || to <= from) return;
+  const last = reader.gpuNeighbour(d.id, to + 1, 'before');
+  const tail = last?.t === to ? null : edgeRow(last, reader.gpuNeighbour(d.id, to, 'after'), to, maxGapMs);
+  if (tail) yield reading(tail);
 }

@@ -43,6 +43,14 @@ export function energyParts(
   return { cuts, gpu, ram, cpu, gaps, gpuCoverage };
 }
 
+/** How far apart samples may be and still be bridged, and RAM watts per GB: a run's energy and its exports share them. */
+export function energyOptions(cfg: Config, run: { sample_ms: number }): EnergyOptions {
+  return {
+    gpuMaxGapMs: cfg.gapIntervals * run.sample_ms + 1,
+    procMaxGapMs: cfg.gapIntervals * cfg.processSampleMs + 1,
+    ramWattsPerGB: cfg.ramWattsPerGB,
+  };
+}
 
 /** Computes run and epoch energy from the stored samples; the one place that knows how cuts map to epochs. */
 export class EnergyService {
@@ -53,12 +61,8 @@ export class EnergyService {
     private readonly samples: SampleStore,
   ) {}
 
-  private opts(run: RunRow) {
-    return {
-      gpuMaxGapMs: this.cfg.gapIntervals * run.sample_ms + 1,
-      procMaxGapMs: this.cfg.gapIntervals * this.cfg.processSampleMs + 1,
-      ramWattsPerGB: this.cfg.ramWattsPerGB,
-    };
+  private opts(run: RunRow): EnergyOptions {
+    return energyOptions(this.cfg, run);
   }
 
   /** Energy of one closed epoch, from raw samples over just its interval. */

@@ -104,6 +104,15 @@ export class SampleReader {
     ).all(dev, after, to, limit) as GpuExportRow[];
   }
 
+  /** A device's GPU sample nearest `t` strictly before it, or strictly after it: what the energy interpolates at an edge. */
+  gpuNeighbour(dev: number, t: number, side: 'before' | 'after'): GpuExportRow | undefined {
+    return this.q(
+      side === 'before'
+        ? 'SELECT t, power_cw, util_gpu, util_mem, mem_used_mib, temp_c FROM gpu_samples WHERE dev = ? AND t < ? ORDER BY t DESC LIMIT 1'
+        : 'SELECT t, power_cw, util_gpu, util_mem, mem_used_mib, temp_c FROM gpu_samples WHERE dev = ? AND t > ? ORDER BY t LIMIT 1',
+    ).get(dev, t) as GpuExportRow | undefined;
+  }
+
   /** A keyset page of a run's process samples in (after, to]. */
   procPage(rid: number, after: number, to: number, limit: number): ProcExportRow[] {
     return this.q('SELECT t, rss_bytes, cpu_pct FROM proc_samples WHERE rid = ? AND t > ? AND t <= ? ORDER BY t LIMIT ?')
