@@ -5,6 +5,7 @@ import type { EpochStat, Estimator } from './estimators/types.js';
 
 export interface EvaluationRun {
   id: string;
+  name?: string | null;
   epochs: EpochStat[];
   measuredJ: number;
   stableFromEpoch: number;
@@ -36,7 +37,7 @@ function score(method: EvaluationRow['method'], pairs: Array<[number, number]>):
 }
 
 /** The projection an online estimator had made when the window closed (only epochs up to the window end known). */
-function atWindowEnd(est: Estimator, run: EvaluationRun, windowEpochs: number): number | null {
+export function atWindowEnd(est: Estimator, run: EvaluationRun, windowEpochs: number): number | null {
   const end = run.stableFromEpoch + windowEpochs;
   if (end > run.epochs.length) return null;
   const known = run.epochs.slice(0, end);
@@ -45,18 +46,23 @@ function atWindowEnd(est: Estimator, run: EvaluationRun, windowEpochs: number): 
   return e === null ? null : e.projectedJ;
 }
 
+/** Every run can be scored: a measured total and a stabilizing epoch (PROF_ERR_INVALID otherwise). */
+export function checkRuns(runs: EvaluationRun[]): void {
+  if (!Array.isArray(runs)) throw invalid('evaluate: runs must be an array');
+  for (const r of runs) {
+    if (!Number.isFinite(r.measuredJ) || r.measuredJ <= 0) throw invalid(`evaluate: run ${r.id} has no measured energy`);
+    if (!Number.isInteger(r.stableFromEpoch) || r.stableFromEpoch < 0) throw invalid(`evaluate: run ${r.id} has no stabilizing epoch`);
+  }
+}
+
 /**
  * Accuracy of the online estimators (projection at the end of the window, expected epochs = the run's actual
  * count) and of the TDP baselines against the measured totals. Runs too short for the window are left out of the
  * online rows (n says how many were scored).
  */
 export function evaluate(runs: EvaluationRun[], windowEpochs: number): EvaluationRow[] {
-  if (!Array.isArray(runs)) throw invalid('evaluate: runs must be an array');
+  checkRuns(runs);
   if (!Number.isInteger(windowEpochs) || windowEpochs < 1) throw invalid('evaluate: windowEpochs must be an integer >= 1');
-  for (const r of runs) {
-    if (!Number.isFinite(r.measuredJ) || r.measuredJ <= 0) throw invalid(`evaluate: run ${r.id} has no measured energy`);
-    if (!Number.isInteger(r.stableFromEpoch) || r.stableFromEpoch < 0) throw invalid(`evaluate: run ${r.id} has no stabilizing epoch`);
-  }
   const pairs = (f: (r: EvaluationRun) => number | null): Array<[number, number]> =>
     runs.flatMap((r) => {
       const p = f(r);

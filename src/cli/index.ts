@@ -21,7 +21,7 @@ const USAGE = `usage: profiler <command>
   show RUN [--json]          RUN: an id, a unique id prefix, or "last"
   import --gpu-csv FILE [--gpu-csv FILE…] [--epochs-csv FILE] [--mem-csv FILE] [--name NAME] [--json]
   export RUN --format csv|json|parquet|nvsmi|codecarbon|hf-card [--per-epoch] [--out PATH] [--force]
-  evaluate [--json] [--window-s S]
+  evaluate [--json] [--window-s S] [--grid [--max-window W] [--max-offset K] [--start-epoch N]]
 environment: PROFILER_HOME, PROFILER_PORT, PROFILER_NVIDIA_SMI, PROFILER_SAMPLE_MS, PROFILER_TOKEN (see README)`;
 
 /** The options of `daemon`, `runs` and `show`; a line that does not parse is PROF_ERR_USAGE. */

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { evaluate, formatEvaluationTable, type EvaluationRun } from '../../analysis/evaluate.js';
+import { formatWindowGrid, GRID_LIMIT, windowGrid, type GridOptions } from '../../analysis/evaluate-grid.js';
 import type { Config } from '../../config/schema.js';
-import { invalid } from '../../errors.js';
+import { invalid, usage } from '../../errors.js';
 import { powerSeries } from '../../runs/power-series.js';
 import { withRunSet, type RunSet } from '../../runs/open.js';
 import { runJson, type RunJson } from '../../runs/report.js';
@@ -52,11 +53,45 @@ const err = (pairs: [number, number][]) => {
   };
 };
 
-/** `profiler evaluate [--json] [--window-s S]`: each estimator's error over the finished runs. */
+const GRID_FLAGS = ['max-window', 'max-offset', 'start-epoch'] as const;
+
+/** The grid's options (`--grid [--max-window W] [--max-offset K] [--start-epoch N]`); null without `--grid`. */
+function gridOptions(values: { grid?: boolean } & Partial<Record<(typeof GRID_FLAGS)[number], string>>): GridOptions | null {
+  const stray = GRID_FLAGS.find((f) => values[f] !== undefined);
+  if (!values.grid) {
+    if (stray) throw usage(`--${stray} is an option of --grid: profiler evaluate --grid [--max-window W] [--max-offset K] [--start-epoch N]`);
+    return null;
+  }
+  const int = (flag: (typeof GRID_FLAGS)[number], fallback: number | null, min: number, max: number): number | null => {
+    const raw = values[flag];
+    if (raw === undefined) return fallback;
+    // Number('') is 0 and Number('1e1') is 10: only plain digits are a count.
+    const v = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(v) || v < min || v > max) throw invalid(`--${flag} must be an integer ${min}-${max}, got "${raw}"`);
+    return v;
+  };
+  return {
+    maxWindow: int('max-window', 10, 1, GRID_LIMIT) as number,
+    maxOffset: int('max-offset', 10, 0, GRID_LIMIT) as number,
+    // No training run has 100,000 epochs: a bigger number is a typo, not a start.
+    startEpoch: int('start-epoch', null, 0, 100_000),
+  };
+}
+
+/** `profiler evaluate [--json] [--window-s S] [--grid …]`: each estimator's error over the finished runs. */
 export function evaluateCommand(cfg: Config, argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, 'window-s': { type: 'string' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      json: { type: 'boolean', default: false },
+      'window-s': { type: 'string' },
+      grid: { type: 'boolean', default: false },
+      ...Object.fromEntries(GRID_FLAGS.map((f) => [f, { type: 'string' as const }])),
+    },
+  });
   const windowS = values['window-s'] === undefined ? 300 : Number(values['window-s']);
   if (!Number.isFinite(windowS) || windowS <= 0) throw invalid(`--window-s must be a positive number of seconds, got "${values['window-s']}"`);
+  const gridOpts = gridOptions(values);
   return withRunSet(cfg, (set) => {
     const withEpochs: EvaluationRun[] = [];
     const timeRows: TimeWindowRow[] = [];
@@ -68,6 +103,7 @@ export function evaluateCommand(cfg: Config, argv: string[]): Promise<number> {
       if (ep.length > 0 && typeof s === 'number') {
         withEpochs.push({
           id: j.id,
+          name: j.name,
           epochs: ep.map((e) => ({ epoch: e.epoch, durationS: e.durationS as number, energyJ: e.energyJ as number, avgPowerW: e.avgPowerW ?? 0 })),
           measuredJ: j.energy.totalJ,
           stableFromEpoch: s,
@@ -81,7 +117,9 @@ export function evaluateCommand(cfg: Config, argv: string[]): Promise<number> {
         timeRows.push({ id: j.id, name: j.name, measuredKJ: j.energy.totalJ / 1000, powerWindowKJ: kj(pw), mlco2KJ: kj(j.baselines.mlco2J), greenAlgorithmsKJ: kj(j.baselines.greenAlgorithmsJ) });
       }
     }
-    const rows = evaluate(withEpochs.filter((r) => r.measuredJ > 0), cfg.stabilization.windowEpochs);
+    const scored = withEpochs.filter((r) => r.measuredJ > 0);
+    const rows = evaluate(scored, cfg.stabilization.windowEpochs);
+    const grid = gridOpts === null ? null : windowGrid(scored, gridOpts);
     const pick = (f: (r: TimeWindowRow) => number | null): [number, number][] =>
       timeRows.flatMap((r) => (f(r) === null ? [] : [[f(r) as number, r.measuredKJ] as [number, number]]));
     const timeSummary = {
@@ -91,7 +129,8 @@ export function evaluateCommand(cfg: Config, argv: string[]): Promise<number> {
       greenAlgorithms: err(pick((r) => r.greenAlgorithmsKJ)),
     };
     if (values.json) {
-      process.stdout.write(JSON.stringify({ windowEpochs: cfg.stabilization.windowEpochs, withEpochs: rows, withoutEpochs: { runs: timeRows, summary: timeSummary } }, null, 2) + '\n');
+      const out = { windowEpochs: cfg.stabilization.windowEpochs, withEpochs: rows, withoutEpochs: { runs: timeRows, summary: timeSummary } };
+      process.stdout.write(JSON.stringify(grid === null ? out : { ...out, grid }, null, 2) + '\n');
       return 0;
     }
     process.stdout.write(`Runs with epochs (${withEpochs.length}): projection at the end of the ${cfg.stabilization.windowEpochs}-epoch window vs the measured total\n`);
@@ -103,6 +142,7 @@ export function evaluateCommand(cfg: Config, argv: string[]): Promise<number> {
       f(timeSummary.powerWindow[k]), f(timeSummary.mlco2[k]), f(timeSummary.greenAlgorithms[k]),
     ])];
     for (const l of lines) process.stdout.write(l.map((c, i) => (i === 0 ? c.padEnd(10) : c.padStart(18))).join('') + '\n');
+    if (grid !== null) process.stdout.write('\n' + formatWindowGrid(grid));
     return 0;
   });
 }
