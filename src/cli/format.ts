@@ -27,9 +27,13 @@ export function fmtProjected(j: number | null, band: [number, number] | null | u
   return band ? `${fmtJ(j)} (95 %: ${fmtJ(band[0])} – ${fmtJ(band[1])})` : fmtJ(j);
 }
 
-/** The run JSON's projection, both methods with their bands. */
+/**
+ * The run JSON's projection, both methods with their bands: epoch-energy first, the better one (window-end MAPE
+ * 1.38 % vs 2.84 % on the real traces; the study's P̄_w × t prices the warm-up at stable power: +19 % on the demo).
+ */
 export function fmtProjection(p: NonNullable<RunJson['projection']>): string {
-  return `power-based ${fmtProjected(p.powerBasedJ, p.bands?.powerBasedJ)}, epoch-energy ${fmtProjected(p.epochEnergyBasedJ, p.bands?.epochEnergyBasedJ)}`;
+  return `epoch-energy ${fmtProjected(p.epochEnergyBasedJ, p.bands?.epochEnergyBasedJ)}, ` +
+    `power-based ${fmtProjected(p.powerBasedJ, p.bands?.powerBasedJ)}`;
 }
 
 /** The end-of-run summary printed on stderr. */
