@@ -1,7 +1,37 @@
 // Power profiles of the fake nvidia-smi: piecewise-linear power in time since t0, plus its exact integral.
 import { readFileSync } from 'node:fs';
 
-/** Used when FAKE_SMI_PROFILE is unset: 2 GPUs, a warm-up ramp then a plateau. */
+/**
+ * A GPU's power as training draws it, piecewise linear (so its integral stays exact): idle, a noisy warm-up ramp,
+ * then 10 minutes of 3-s periods (noisy training at `trainW`, a validation dip to 75 % of it at each period's end),
+ * then a long plateau. Noise comes from a seeded generator: every run of the fake replays the same profile.
+ */
+function trainingSegments({ idleS, idleW, rampS, trainW, seed, phaseS }) {
+  let x = seed;
+  const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  const segs = [{ durationS: idleS, fromW: idleW, toW: idleW }];
+  let w = idleW;
+  for (let i = 1; i <= rampS / 0.5; i++) {
+    const next = idleW + ((trainW - idleW) * i * 0.5) / rampS + rnd() * 0.12 * trainW;
+    segs.push({ durationS: 0.5, fromW: w, toW: next });
+    w = next;
+  }
+  if (phaseS > 0) segs.push({ durationS: phaseS, fromW: w, toW: (w = trainW) });
+  const dip = 0.75 * trainW;
+  for (let k = 0; k < 200; k++) {
+    for (let j = 0; j < 4; j++) {
+      const next = trainW * (1 + rnd() * 0.03);
+      segs.push({ durationS: 0.6, fromW: w, toW: next });
+      w = next;
+    }
+    segs.push({ durationS: 0.1, fromW: w, toW: dip }, { durationS: 0.4, fromW: dip, toW: dip }, { durationS: 0.1, fromW: dip, toW: trainW });
+    w = trainW;
+  }
+  segs.push({ durationS: 3600, fromW: w, toW: trainW });
+  return segs;
+}
+
+/** Used when FAKE_SMI_PROFILE is unset: 2 GPUs, a noisy warm-up, then training with validation dips. */
 export const DEFAULT_PROFILE = Object.freeze({
   gpus: [
     {
@@ -9,22 +39,14 @@ export const DEFAULT_PROFILE = Object.freeze({
       name: 'NVIDIA Fake A100-SXM4-80GB',
       powerLimitW: 400,
       memTotalMiB: 81920,
-      segments: [
-        { durationS: 2, fromW: 60, toW: 60 },
-        { durationS: 10, fromW: 60, toW: 310 },
-        { durationS: 3600, fromW: 310, toW: 320 },
-      ],
+      segments: trainingSegments({ idleS: 2, idleW: 60, rampS: 10, trainW: 310, seed: 11, phaseS: 0 }),
     },
     {
       uuid: 'GPU-fa4e0001-0000-4000-8000-000000000001',
       name: 'NVIDIA Fake A100-SXM4-80GB',
       powerLimitW: 400,
       memTotalMiB: 81920,
-      segments: [
-        { durationS: 4, fromW: 55, toW: 55 },
-        { durationS: 8, fromW: 55, toW: 250 },
-        { durationS: 3600, fromW: 250, toW: 255 },
-      ],
+      segments: trainingSegments({ idleS: 4, idleW: 55, rampS: 8, trainW: 250, seed: 29, phaseS: 0 }),
     },
   ],
 });
