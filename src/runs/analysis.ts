@@ -74,9 +74,11 @@ export class AnalysisService {
       let cache = this.grids.get(run.id);
       if (!cache) this.grids.set(run.id, (cache = new PowerSeriesCache()));
       const grid = cache.update(this.set.reader, run, this.set.runs.devices(run.rid).map((d) => d.id), to, this.cfg);
-      const input = { ...grid, epochEnds, config: { ...st, gridMs: seriesStepMs(this.cfg, run) }, maxPoints: st.maxPoints };
+      const input = { ...grid, epochEnds, config: { ...st, gridMs: cache.coarseMs ?? seriesStepMs(this.cfg, run) }, maxPoints: st.maxPoints };
       // A short series costs less than starting a worker thread: analyse it here.
       stabilization = grid.t.length === 0 ? null : grid.t.length <= SMALL_GRID ? detectStabilization(input) : await this.detect(input);
+      // Said where it happened: a whole long run without epochs was read as bin means, not sample by sample.
+      if (stabilization && cache.coarseMs !== null) stabilization = { ...stabilization, reason: `${stabilization.reason}; series read as ${cache.coarseMs} ms means` };
     }
     const s = stabilization?.epoch ?? null;
     // The projection made when the window closed: only epochs up to its end are known to the estimators.

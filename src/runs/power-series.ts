@@ -3,6 +3,8 @@ import type { RunRow } from '../store/runs.js';
 import type { SampleReader } from '../store/sample-queries.js';
 
 const PAGE = 20_000;
+/** Readings per GPU beyond which a whole run (no decision horizon: no epochs) is read as SQL means per bin instead. */
+const RAW_LIMIT = 400_000;
 
 /** The spacing of the detector's series: the configured gridMs, or (0, the default) the run's own sampling interval. */
 export const seriesStepMs = (cfg: Config, run: Pick<RunRow, 'sample_ms'>): number => cfg.stabilization.gridMs || run.sample_ms;
@@ -55,6 +57,8 @@ function readAll(page: (after: number, limit: number) => [number, number][], aft
 export class PowerSeriesCache {
   private readonly s = new Series();
   private key = '';
+  /** Set when the last update returned bin means of this width instead of the samples (a long run, no horizon). */
+  coarseMs: number | null = null;
 
   update(reader: SampleReader, run: RunRow, devIds: number[], to: number, cfg: Config): { t: Float64Array; powerW: Float64Array } {
     const step = seriesStepMs(cfg, run);
@@ -65,6 +69,25 @@ export class PowerSeriesCache {
     const last = this.s.n > 0 ? (this.s.t[this.s.n - 1] as number) : run.started_at - 1;
     const after = Math.max(run.started_at - 1, last - redoMs);
     this.s.cut(after);
+    // A long run without epochs (no decision horizon) would be millions of samples: means per bin, at most
+    // RAW_LIMIT / 4 of them, from SQL (the detector coarsens such a series anyway, and its step says so).
+    const readings = this.s.n === 0 ? reader.countGpuPower(devIds, after, to) : 0;
+    if (readings / Math.max(1, devIds.length) > RAW_LIMIT) {
+      const bin = Math.ceil((readings / devIds.length / (RAW_LIMIT / 4))) * step;
+      this.coarseMs = bin;
+      const sums = new Map<number, { w: number; n: number }>();
+      for (const [b, , w] of reader.gpuBins(devIds, run.started_at, bin, after + 1, to)) {
+        const e = sums.get(b) ?? { w: 0, n: 0 };
+        sums.set(b, { w: e.w + w, n: e.n + 1 });
+      }
+      for (const b of [...sums.keys()].sort((x, y) => x - y)) {
+        const e = sums.get(b) as { w: number; n: number };
+        this.s.push(run.started_at + b * bin + bin / 2, e.n === devIds.length ? e.w : Number.NaN);
+      }
+      this.key = ''; // not kept: the next update reads afresh
+      return { t: this.s.t.slice(0, this.s.n), powerW: this.s.w.slice(0, this.s.n) };
+    }
+    this.coarseMs = null;
     if (devIds.length === 0) {
       const rss = readAll((a, l) => reader.rssPage(run.rid, a, to, l), after);
       for (let i = 0; i < rss.t.length; i++) this.s.push(rss.t[i] as number, ((rss.w[i] as number) / 1048576) * (cfg.ramWattsPerGB / 1000));

@@ -64,6 +64,13 @@ export class SampleReader {
     ).raw().all(dev, after, to, limit) as [number, number][];
   }
 
+  /** How many power readings the devices have in (after, to] (a range count along the key). */
+  countGpuPower(devIds: number[], after: number, to: number): number {
+    if (devIds.length === 0) return 0;
+    return (this.q(`SELECT count(power_cw) AS n FROM gpu_samples WHERE dev IN (${devIds.map(() => '?').join(',')}) AND t > ? AND t <= ?`)
+      .get(...devIds, after, to) as { n: number }).n;
+  }
+
   /** A run's process-tree RSS (bytes) in (after, to], in time order, in pages: the series of a run without GPUs. */
   rssPage(rid: number, after: number, to: number, limit: number): [number, number][] {
     return this.q('SELECT t, rss_bytes FROM proc_samples WHERE rid = ? AND t > ? AND t <= ? ORDER BY t LIMIT ?')

@@ -69,6 +69,24 @@ describe('the detector\'s series: the samples as recorded', () => {
     f.db.close();
   });
 
+  it('a whole run far longer than the raw limit (no decision horizon) is read as SQL bin means, and says so', () => {
+    const f = fixture(100);
+    // 2 GPUs, a reading every 100 ms for 12 h: 432,000 ticks.
+    for (let h = 0; h < 12; h++) {
+      for (let t = h * 3_600_000; t < (h + 1) * 3_600_000; t += 100) f.samples.addGpu(U.map((u, i) => gpu(f.t0 + t, u, i, 100 + i)));
+      f.samples.flush();
+    }
+    const cache = new PowerSeriesCache();
+    const s = cache.update(f.reader, f.run, f.ids, f.t0 + 12 * 3_600_000, f.cfg);
+    assert.ok(cache.coarseMs !== null && cache.coarseMs >= 400, `bin ${cache.coarseMs}`);
+    assert.ok(s.t.length <= 100_000 && s.t.length > 1000, `${s.t.length} points`);
+    assert.ok(Math.abs((s.powerW[5] as number) - 201) < 1e-9, 'the bin mean of both GPUs summed');
+    const short = cache.update(f.reader, f.run, f.ids, f.t0 + 60_000, f.cfg);
+    assert.equal(cache.coarseMs, null, 'a short stretch is read sample by sample again');
+    assert.equal(short.t.length, 601, 'every tick in [start, +60 s]');
+    f.db.close();
+  });
+
   it('follows the samples, not the span a run claims: a year with three readings is three points', () => {
     const f = fixture();
     const year = 365 * 86_400_000;
