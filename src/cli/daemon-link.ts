@@ -169,7 +169,8 @@ export class DaemonLink {
   /** The exit code must not be lost: the next daemon (or this one, a few seconds later) records it from this file. */
   private saveOutcome(body: { exitCode: number | null; signal: string | null; endedAt: number; status?: 'failed' }): void {
     const saved = body.status === undefined ? saveOutcome(this.cfg.home, { runId: this.runId, ...body }) : null;
-    if (saved) this.problems.push(`the command's outcome is saved in ${saved}; the daemon records it when it is back`);
+    const when = this.registered ? 'when it is back' : 'if the run reached it before it died';
+    if (saved) this.problems.push(`the command's outcome is saved in ${saved}; the daemon records it ${when}`);
   }
 
   /** A daemon writing on a full disk holds samples back: the run's figures are then provisional, say so. */

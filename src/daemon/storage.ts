@@ -68,8 +68,17 @@ export class StorageGuard {
       writeFileSync(this.reserve, Buffer.alloc(this.reserveBytes), { mode: 0o600 });
       return true;
     } catch {
-      rmSync(this.reserve, { force: true });
+      this.dropReserve();
       return false;
+    }
+  }
+
+  /** Gives the reserve's room back; a home that refuses even that (permissions) only costs the reserve. */
+  private dropReserve(): void {
+    try {
+      rmSync(this.reserve, { force: true });
+    } catch {
+      /* nothing to give back */
     }
   }
 
@@ -83,7 +92,7 @@ export class StorageGuard {
   noteError(err: unknown): boolean {
     if (!isWriteFailure(err)) return false;
     if (this.state.state !== 'ok') return true;
-    rmSync(this.reserve, { force: true });
+    this.dropReserve();
     this.d.samples.held = true;
     const full = isDiskFull(err);
     const message = `the disk holding ${this.d.home} ${full ? 'is full' : `refuses writes (${(err as Error).message})`}: ` +

@@ -26,9 +26,16 @@ class Series {
     this.t[this.n] = t;
     this.w[this.n++] = w;
   }
-  /** Drops the points after time `t` (they are read again). */
-  cut(t: number): void {
-    while (this.n > 0 && (this.t[this.n - 1] as number) > t) this.n--;
+  /**
+   * Drops the ticks of the last `ms` and returns the time to read again after: just before the first dropped tick,
+   * whose readings (all at or after its start, its GPUs a few ms apart) are then read whole again.
+   */
+  dropLast(ms: number): number {
+    const last = this.t[this.n - 1] as number;
+    let k = this.n;
+    while (k > 1 && (this.t[k - 1] as number) >= last - ms) k--;
+    this.n = k - 1;
+    return (this.t[k - 1] as number) - 1;
   }
 }
 
@@ -65,10 +72,8 @@ export class PowerSeriesCache {
     const key = `${run.rid}:${step}:${devIds.join(',')}`;
     if (key !== this.key) this.s.n = 0;
     this.key = key;
-    const redoMs = Math.max(5000, 3 * cfg.processSampleMs);
-    const last = this.s.n > 0 ? (this.s.t[this.s.n - 1] as number) : run.started_at - 1;
-    const after = Math.max(run.started_at - 1, last - redoMs);
-    this.s.cut(after);
+    // Samples reach the store up to a few seconds late: the last few seconds are read again at each update.
+    const after = this.s.n > 0 ? this.s.dropLast(Math.max(5000, 3 * cfg.processSampleMs)) : run.started_at - 1;
     // A long run without epochs (no decision horizon) would be millions of samples: means per bin, at most
     // RAW_LIMIT / 4 of them, from SQL (the detector coarsens such a series anyway, and its step says so).
     const readings = this.s.n === 0 ? reader.countGpuPower(devIds, after, to) : 0;

@@ -51,14 +51,15 @@ describe('the detector\'s series: the samples as recorded', () => {
   it('updated incrementally, equals the series read from scratch (late samples included)', () => {
     const f = fixture();
     const add = (from: number, to: number): void => {
-      for (let t = from; t < to; t += 200) f.samples.addGpu(U.map((u, i) => gpu(t, u, i, 100 + i + (t % 7000) / 100)));
+      // GPU 1 reads 3 ms after GPU 0 in each tick, as a real stream does: a re-read must not split a tick.
+      for (let t = from; t < to; t += 200) f.samples.addGpu(U.map((u, i) => gpu(t + 3 * i, u, i, 100 + i + (t % 7000) / 100)));
       f.samples.flush();
     };
     const cache = new PowerSeriesCache();
     add(f.t0, f.t0 + 30_000);
     cache.update(f.reader, f.run, f.ids, f.t0 + 31_000, f.cfg);
     // Samples stamped before the previous update's end that reached the store after it.
-    for (let t = f.t0 + 30_000; t < f.t0 + 31_000; t += 200) f.samples.addGpu(U.map((u, i) => gpu(t, u, i, 7)));
+    for (let t = f.t0 + 30_000; t < f.t0 + 31_000; t += 200) f.samples.addGpu(U.map((u, i) => gpu(t + 3 * i, u, i, 7)));
     f.samples.flush();
     add(f.t0 + 31_000, f.t0 + 60_000);
     const inc = cache.update(f.reader, f.run, f.ids, f.t0 + 61_500, f.cfg);
@@ -66,6 +67,7 @@ describe('the detector\'s series: the samples as recorded', () => {
     assert.equal(inc.t.length, 300);
     assert.deepEqual(Array.from(inc.t), Array.from(fresh.t));
     assert.deepEqual(Array.from(inc.powerW), Array.from(fresh.powerW));
+    assert.ok(Array.from(inc.powerW).every(Number.isFinite), 'every tick complete: none split by the re-read');
     f.db.close();
   });
 
