@@ -118,6 +118,20 @@ describe('fault injection: races, crashes, a full disk, hostile requests', () =>
     assert.deepEqual(readdirSync(path.join(h.home, 'outcomes')), [], 'the file is gone once recorded');
   });
 
+  it('a daemon holding the home on another port: status says so (exit 4) and a run names the port, never "not running"', async () => {
+    const h = await testHome();
+    homes.push(h);
+    assert.equal((await runCli(['daemon', 'start'], { env: h.env })).code, 0);
+    const other = { ...h.env, PROFILER_PORT: String(Number(h.env.PROFILER_PORT) + 1) };
+    const st = await runCli(['daemon', 'status'], { env: other });
+    assert.equal(st.code, 4, st.stdout.toString());
+    assert.match(st.stdout.toString(), new RegExp(`on port ${h.env.PROFILER_PORT} \\(answers there\\), not on ${other.PROFILER_PORT}`));
+    const r = await runCli(['run', '--', 'sh', '-c', 'echo ok'], { env: other });
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout.toString(), 'ok\n', 'the command runs anyway');
+    assert.match(r.stderr, new RegExp(`already holds .* on port ${h.env.PROFILER_PORT}, not ${other.PROFILER_PORT}: set PROFILER_PORT=${h.env.PROFILER_PORT}`));
+  });
+
   it('hostile times are refused naming the field, and a day-long span costs the daemon no memory', async () => {
     const h = await testHome();
     homes.push(h);
