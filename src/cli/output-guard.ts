@@ -50,10 +50,10 @@ export class OutputGuard {
 
   /**
    * Starts the guard over the command's pipes (before anything reads them); null when it cannot start, and the run
-   * goes on without it. Node pauses a stream it hands to a child as stdio: the caller resumes them. `runId` is only
-   * there for `ps` and tests; `shell` for tests too.
+   * goes on without it. The ends are fds or streams; Node pauses a stream it hands to a child as stdio: the caller
+   * resumes them. `runId` is only there for `ps` and tests; `shell` for tests too.
    */
-  static start(stdout: Readable, stderr: Readable, runId: string, shell = 'sh'): OutputGuard | null {
+  static start(stdout: Readable | number, stderr: Readable | number, runId: string, shell = 'sh'): OutputGuard | null {
     let proc: ChildProcess;
     try {
       proc = spawnProcess(shell, ['-c', IDLE_SH, GUARD_MARKER, process.execPath, TAKEOVER_JS, runId], {

@@ -4,8 +4,10 @@ import { createKerasMatcher } from './keras.js';
 import { createLightningMatcher } from './lightning.js';
 import { createEpochContext, createHuggingFaceMatcher, type EpochContext } from './huggingface.js';
 import { compileEpochPattern, createPatternMatcher } from './pattern.js';
+import { BUILTIN_NEEDLE, prefilterEpochs, type ByteEpochDetector } from './prefilter.js';
 
 export type { EpochDetector, EpochEvent } from './types.js';
+export type { ByteEpochDetector } from './prefilter.js';
 export type { EpochContext } from './huggingface.js';
 export { compileEpochPattern } from './pattern.js';
 export { createEpochContext } from './huggingface.js';
@@ -29,4 +31,10 @@ export function createEpochDetector(opts: EpochDetectorOptions = {}): EpochDetec
   }
   const context = opts.context ?? createEpochContext();
   return detectorFromMatchers([createKerasMatcher(), createLightningMatcher(), createHuggingFaceMatcher(context)]);
+}
+
+/** `createEpochDetector` over raw bytes, skipping (natively) every line that no built-in marker could be on. */
+export function createByteEpochDetector(opts: EpochDetectorOptions = {}): ByteEpochDetector {
+  const custom = opts.pattern !== undefined && opts.pattern !== null;
+  return prefilterEpochs(createEpochDetector(opts), custom ? null : BUILTIN_NEEDLE);
 }

@@ -35,6 +35,20 @@ describe('profiler run passes the command through untouched', () => {
     assert.equal(r.stderr, 'err\r\n');
   });
 
+  it('gives the command real pipes, as a shell pipeline would (not socket pairs), and not their read ends', async () => {
+    const probe = [
+      'import os, stat',
+      'for fd in (1, 2):',
+      '    print(fd, stat.S_ISFIFO(os.fstat(fd).st_mode), stat.S_ISSOCK(os.fstat(fd).st_mode))',
+      'mine = {os.readlink("/proc/self/fd/%d" % fd) for fd in (1, 2)}',
+      'other = [f for f in os.listdir("/proc/self/fd") if int(f) > 2]',
+      'print(sum(1 for f in other if os.path.exists("/proc/self/fd/" + f) and os.readlink("/proc/self/fd/" + f) in mine))',
+    ].join('\n');
+    const r = await runCli(['run', '--quiet', '--', 'python3', '-c', probe], { env: h.env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.toString().trim().split('\n'), ['1 True False', '2 True False', '0'], 'a held read end would keep the pipe open');
+  });
+
   it('gives the command PROFILER_URL, PROFILER_RUN_ID and PYTHONUNBUFFERED (unless set)', async () => {
     const r = await runCli(['run', '--quiet', '--', 'sh', '-c', 'echo "$PROFILER_URL $PROFILER_RUN_ID $PYTHONUNBUFFERED"'], { env: h.env });
     const [url, id, unbuf] = r.stdout.toString().trim().split(' ');

@@ -1,11 +1,11 @@
 import { constants } from 'node:os';
-import { StringDecoder } from 'node:string_decoder';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { Config } from '../../config/schema.js';
-import { createEpochContext, createEpochDetector, type EpochDetector, type EpochEvent } from '../../epochs/index.js';
+import { createByteEpochDetector, createEpochContext, type ByteEpochDetector, type EpochEvent } from '../../epochs/index.js';
 import { ProfilerError } from '../../errors.js';
 import { spawnProcess } from '../../platform/exec.js';
+import { closeFd, osPipes, pipeReader } from '../../platform/os-pipe.js';
 import { newRunId } from '../../store/runs.js';
 import { Client } from '../client.js';
 import { DaemonLink } from '../daemon-link.js';
@@ -18,8 +18,7 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const DRAIN_MS = 1000;
 
 /** Copies the child's bytes to ours unchanged, pausing the child when our side is slow (nothing is dropped). */
-function passThrough(from: Readable, to: Writable, onChunk: (s: string) => void, onReaderGone: () => void): Promise<void> {
-  const decoder = new StringDecoder('utf8'); // keeps multi-byte characters split across chunks whole
+function passThrough(from: Readable, to: Writable, onChunk: (b: Buffer) => void, onReaderGone: () => void): Promise<void> {
   return new Promise((resolve) => {
     to.on('error', () => {
       // Reader gone (EPIPE): the child sees its pipe close, as without us, once the guard's copy is closed too.
@@ -31,7 +30,7 @@ function passThrough(from: Readable, to: Writable, onChunk: (s: string) => void,
         from.pause();
         to.once('drain', () => from.resume());
       }
-      onChunk(decoder.write(chunk));
+      onChunk(chunk); // after the write: detection never holds a byte back
     });
     from.on('close', resolve);
     from.on('error', resolve);
@@ -58,7 +57,11 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
     gpus: args.gpus,
     meta: args.meta,
   });
-  const child = spawnProcess(args.command[0] as string, args.command.slice(1), { stdio: ['inherit', 'pipe', 'pipe'], env });
+  // Real pipes where we can make them (as a shell would give): on Node's socket pairs a chatty command ran 1.8× slower.
+  const pipes = osPipes(2);
+  const stdio: ['inherit', number | 'pipe', number | 'pipe'] = pipes ? ['inherit', pipes[0]!.writeFd, pipes[1]!.writeFd] : ['inherit', 'pipe', 'pipe'];
+  const child = spawnProcess(args.command[0] as string, args.command.slice(1), { stdio, env });
+  for (const p of pipes ?? []) closeFd(p.writeFd); // the command holds them now: EOF when it (and what it left) closes
   const spawnError = new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
   const forward = (sig: NodeJS.Signals): void => {
     // A terminal's Ctrl-C already reaches the whole foreground group, the command included: do not send it twice.
@@ -69,6 +72,7 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
 
   if (child.pid === undefined) {
     const err = await spawnError;
+    for (const p of pipes ?? []) closeFd(p.readFd);
     for (const s of FORWARDED) process.off(s, forward);
     await link.finish({ exitCode: err.code === 'ENOENT' ? 127 : 126, signal: null, endedAt: Date.now(), status: 'failed' });
     const failed = new ProfilerError('PROF_ERR_SPAWN', `cannot run ${args.command[0]}: ${err.message}`, 400, { cause: err });
@@ -76,18 +80,19 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
     return err.code === 'ENOENT' ? 127 : 126;
   }
   // Spawned before anything reads the pipes; the command's output survives our death through it (README: profiler run).
-  const guard = OutputGuard.start(child.stdout as Readable, child.stderr as Readable, id);
+  const guard = pipes ? OutputGuard.start(pipes[0]!.readFd, pipes[1]!.readFd, id) : OutputGuard.start(child.stdout as Readable, child.stderr as Readable, id);
+  const [outPipe, errPipe] = pipes ? [pipeReader(pipes[0]!.readFd), pipeReader(pipes[1]!.readFd)] : [child.stdout as Readable, child.stderr as Readable];
   const releaseGuard = (): void => guard?.release();
   link.attach(child.pid);
   const context = createEpochContext();
-  const detectors: EpochDetector[] = [0, 1].map(() => createEpochDetector({ pattern: args.epochPattern, context }));
+  const detectors: ByteEpochDetector[] = [0, 1].map(() => createByteEpochDetector({ pattern: args.epochPattern, context }));
   const onEvents = (events: EpochEvent[]): void => {
     const at = Date.now();
     for (const e of events) link.mark({ event: e.kind, epoch: e.printed, total: args.epochs === null ? e.total : null, source: e.source, at });
   };
   const done = Promise.all([
-    passThrough(child.stdout as Readable, process.stdout, (s) => onEvents((detectors[0] as EpochDetector).feed(s)), releaseGuard),
-    passThrough(child.stderr as Readable, process.stderr, (s) => onEvents((detectors[1] as EpochDetector).feed(s)), releaseGuard),
+    passThrough(outPipe, process.stdout, (s) => onEvents((detectors[0] as ByteEpochDetector).feed(s)), releaseGuard),
+    passThrough(errPipe, process.stderr, (s) => onEvents((detectors[1] as ByteEpochDetector).feed(s)), releaseGuard),
   ]);
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
     child.once('exit', (c, s) => resolve([c, s])),
@@ -97,7 +102,7 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
   // shell would return at once, so after a short drain we stop waiting for the pipes and finish.
   const drained = await Promise.race([done.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), DRAIN_MS).unref())]);
   if (!drained) {
-    for (const pipe of [child.stdout, child.stderr]) (pipe as unknown as Socket | null)?.unref();
+    for (const pipe of [outPipe, errPipe]) (pipe as unknown as Socket).unref();
   }
   await guard?.close();
   for (const d of detectors) onEvents(d.end());
