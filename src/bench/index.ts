@@ -9,6 +9,7 @@ import { benchApi, benchImportFigures } from './figures.js';
 import { benchDaemon } from './daemon.js';
 import { benchLatency } from './latency.js';
 import { benchMatrixProfile } from './matrix-profile.js';
+import { benchPassthrough } from './passthrough.js';
 import { benchScaling } from './scaling.js';
 import { benchStabilization } from './stabilization.js';
 import { benchStore } from './store.js';
@@ -27,6 +28,7 @@ const BENCHMARKS: Array<{ name: string; run: (opts: BenchOpts) => Promise<Figure
   { name: 'store', run: benchStore },
   { name: 'daemon', run: benchDaemon },
   { name: 'latency', run: benchLatency },
+  { name: 'passthrough', run: benchPassthrough },
   { name: 'api', run: benchApi },
   { name: 'import', run: benchImportFigures },
   { name: 'scaling', run: benchScaling },

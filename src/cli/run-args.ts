@@ -8,6 +8,8 @@ export interface RunArgs {
   gpus: string | null;
   meta: Record<string, string>;
   quiet: boolean;
+  /** Run the command on a pseudo-terminal (optional package @lydell/node-pty). */
+  pty: boolean;
   command: string[];
 }
 
@@ -16,7 +18,7 @@ export interface RunArgs {
  * `profiler run python train.py --lr 1` also works; everything after belongs to CMD untouched.
  */
 export function parseRunArgs(argv: string[]): RunArgs {
-  const a: RunArgs = { name: null, epochs: null, epochPattern: null, gpus: null, meta: {}, quiet: false, command: [] };
+  const a: RunArgs = { name: null, epochs: null, epochPattern: null, gpus: null, meta: {}, quiet: false, pty: false, command: [] };
   let i = 0;
   const value = (flag: string): string => {
     const v = argv[++i];
@@ -66,6 +68,9 @@ export function parseRunArgs(argv: string[]): RunArgs {
       case '--quiet':
       case '-q':
         a.quiet = true;
+        break;
+      case '--pty':
+        a.pty = true;
         break;
       default:
         throw usage(`profiler run: unknown option "${arg}" (put the command after --)`);

@@ -62,3 +62,34 @@ export function execCapture(
     );
   });
 }
+
+/** The slice of @lydell/node-pty's IPty that `profiler run --pty` uses. */
+export interface PtyProcess {
+  readonly pid: number;
+  onData(listener: (data: Buffer) => void): void;
+  onExit(listener: (e: { exitCode: number; signal?: number }) => void): void;
+  write(data: string): void;
+  resize(cols: number, rows: number): void;
+  kill(signal?: string): void;
+  pause(): void;
+  resume(): void;
+}
+
+interface PtyModule {
+  spawn(file: string, args: string[], opts: { name: string; cols: number; rows: number; cwd: string; env: NodeJS.ProcessEnv; encoding: null }): unknown;
+}
+
+/** Loads the optional pseudo-terminal package on demand; null (with why) when it is not installed or has no binary here. */
+export async function loadPty(moduleName = '@lydell/node-pty'): Promise<{ spawn: (command: string, args: string[], opts: { cols: number; rows: number; env: NodeJS.ProcessEnv }) => PtyProcess } | { error: string }> {
+  let mod: PtyModule;
+  try {
+    mod = (await import(moduleName)) as PtyModule;
+    if (typeof mod.spawn !== 'function') mod = (mod as unknown as { default: PtyModule }).default;
+  } catch (err) {
+    return { error: `${moduleName} could not be loaded (${err instanceof Error ? err.message.split('\n')[0] : String(err)})` };
+  }
+  return {
+    spawn: (command, args, opts) =>
+      mod.spawn(command, args, { name: process.env.TERM || 'xterm-256color', cols: opts.cols, rows: opts.rows, cwd: process.cwd(), env: opts.env, encoding: null }) as PtyProcess,
+  };
+}

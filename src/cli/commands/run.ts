@@ -12,6 +12,7 @@ import { DaemonLink } from '../daemon-link.js';
 import { OutputGuard } from '../output-guard.js';
 import { parseRunArgs } from '../run-args.js';
 import { describeError, formatSummary } from '../format.js';
+import { findCommand, ptyOrExplain, runOnPty } from './run-pty.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /** How long output may keep flowing after the command exited (from processes it left behind) before we finish. */
@@ -41,6 +42,7 @@ function passThrough(from: Readable, to: Writable, onChunk: (b: Buffer) => void,
 /** `profiler run -- CMD`: runs CMD exactly as without us and records it through the daemon. */
 export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
   const args = parseRunArgs(argv);
+  const pty = args.pty ? await ptyOrExplain() : null;
   const id = newRunId();
   const url = new Client(cfg).baseUrl;
   const env: NodeJS.ProcessEnv = { ...process.env, PROFILER_URL: url, PROFILER_RUN_ID: id };
@@ -57,6 +59,23 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
     gpus: args.gpus,
     meta: args.meta,
   });
+  const context = createEpochContext();
+  const onEvents = (events: EpochEvent[]): void => {
+    const at = Date.now();
+    for (const e of events) link.mark({ event: e.kind, epoch: e.printed, total: args.epochs === null ? e.total : null, source: e.source, at });
+  };
+  if (pty && findCommand(args.command[0] as string, env) === null) {
+    await link.finish({ exitCode: 127, signal: null, endedAt: Date.now(), status: 'failed' });
+    process.stderr.write(`profiler: ${describeError(new ProfilerError('PROF_ERR_SPAWN', `cannot run ${args.command[0]}: command not found`, 400))}\n`);
+    return 127;
+  }
+  if (pty) {
+    const detector = createByteEpochDetector({ pattern: args.epochPattern, context });
+    const [code, signal] = await runOnPty(pty, args.command, env, (b) => onEvents(detector.feed(b)), (pid) => link.attach(pid));
+    const endedAt = Date.now();
+    onEvents(detector.end());
+    return report(link, args.quiet, id, code, signal, endedAt);
+  }
   // Real pipes where we can make them (as a shell would give): on Node's socket pairs a chatty command ran 1.8× slower.
   const pipes = osPipes(2);
   const stdio: ['inherit', number | 'pipe', number | 'pipe'] = pipes ? ['inherit', pipes[0]!.writeFd, pipes[1]!.writeFd] : ['inherit', 'pipe', 'pipe'];
@@ -84,12 +103,7 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
   const [outPipe, errPipe] = pipes ? [pipeReader(pipes[0]!.readFd), pipeReader(pipes[1]!.readFd)] : [child.stdout as Readable, child.stderr as Readable];
   const releaseGuard = (): void => guard?.release();
   link.attach(child.pid);
-  const context = createEpochContext();
   const detectors: ByteEpochDetector[] = [0, 1].map(() => createByteEpochDetector({ pattern: args.epochPattern, context }));
-  const onEvents = (events: EpochEvent[]): void => {
-    const at = Date.now();
-    for (const e of events) link.mark({ event: e.kind, epoch: e.printed, total: args.epochs === null ? e.total : null, source: e.source, at });
-  };
   const done = Promise.all([
     passThrough(outPipe, process.stdout, (s) => onEvents((detectors[0] as ByteEpochDetector).feed(s)), releaseGuard),
     passThrough(errPipe, process.stderr, (s) => onEvents((detectors[1] as ByteEpochDetector).feed(s)), releaseGuard),
@@ -107,8 +121,13 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
   await guard?.close();
   for (const d of detectors) onEvents(d.end());
   for (const s of FORWARDED) process.off(s, forward);
+  return report(link, args.quiet, id, code, signal, endedAt);
+}
+
+/** Finishes the run, prints what we have to say (unless quiet) and gives the command's own exit status. */
+async function report(link: DaemonLink, quiet: boolean, id: string, code: number | null, signal: NodeJS.Signals | null, endedAt: number): Promise<number> {
   const run = await link.finish({ exitCode: code, signal, endedAt });
-  if (!args.quiet) {
+  if (!quiet) {
     for (const p of link.problems) process.stderr.write(`profiler: ${p}\n`);
     if (run) process.stderr.write(formatSummary(run) + '\n');
     else process.stderr.write(`profiler: run ${id} was not recorded (see above); the command ran normally\n`);
