@@ -166,6 +166,7 @@ function judge(
   input: StabilizationInput,
   c: Candidate,
   ends: readonly number[],
+  locEnds: readonly number[],
   until: number,
   maxPoints: number,
   rule: ConfidenceRule,
@@ -186,11 +187,11 @@ function judge(
     if (!(level >= rule.minLevel)) failed.push(`${levelText} (min ${(rule.minLevel * 100).toFixed(0)} %: idle stretch?)`);
   }
   if (failed.length > 0) return { failed, passed };
-  const prevEnds = ends.slice(0, -1);
+  const prevEnds = locEnds.slice(0, -1);
   const { grid } = gridUntil(input, Math.min(until, prevEnds[prevEnds.length - 1]!), maxPoints);
   const prev = locate(grid, prevEnds, input.config);
   const shift = prev?.epoch == null ? Infinity : Math.abs(prev.epoch - c.epoch);
-  const moved = `without epoch ${ends.length} FLUSS gives epoch ${prev?.epoch ?? 'none'}`;
+  const moved = `without epoch ${locEnds.length} FLUSS gives epoch ${prev?.epoch ?? 'none'}`;
   if (shift > rule.maxShift) failed.push(`${moved} (moves more than ${rule.maxShift})`);
   else passed.push(moved);
   return { failed, passed };
@@ -198,37 +199,47 @@ function judge(
 
 /**
  * Finds where a run's power stabilizes: FLUSS (stumpy semantics) on the power grid, the lowest-CAC regime location
- * as candidate, accepted by the confidence rule, else the fixed epoch once that epoch has closed. From epoch
- * `fixedEpoch` on, only the data up to its end is analysed, so the decision is final from then on.
+ * as candidate, accepted by the confidence rule, else the fixed epoch. From epoch `fixedEpoch` on, only the data up to
+ * its end is located in; a candidate there may still take the `followEpochs` epochs after it to be confirmed (so
+ * the decision is final by epoch fixedEpoch + followEpochs at the latest; the fixed fallback's window, which starts
+ * after epoch fixedEpoch, could not close sooner anyway).
  */
 export function detectStabilization(input: StabilizationInput): Stabilization | null {
   checkInput(input);
   const { config } = input;
   const maxPoints = input.maxPoints ?? DEFAULT_MAX_POINTS;
   const rule = { ...DEFAULT_RULE, ...input.rule };
-  const decided = input.epochEnds.length >= config.fixedEpoch;
-  const ends = decided ? input.epochEnds.slice(0, config.fixedEpoch) : input.epochEnds;
+  const located = input.epochEnds.length >= config.fixedEpoch;
+  const locEnds = located ? input.epochEnds.slice(0, config.fixedEpoch) : input.epochEnds;
   const lastT = input.t.length > 0 ? input.t[input.t.length - 1]! : NaN;
-  const until = decided ? ends[ends.length - 1]! : lastT;
+  const until = located ? locEnds[locEnds.length - 1]! : lastT;
   const { grid, factor } = gridUntil(input, until, maxPoints);
   const coarse = factor > 1 ? `; grid coarsened ×${factor} to ${grid.values.length} points (maxPoints ${maxPoints})` : '';
-  const c = locate(grid, ends, config);
+  const c = locate(grid, locEnds, config);
   const t0 = grid.t0;
   const fixed = (why: string): Stabilization => ({
     method: 'fixed',
-    at: config.fixedEpoch >= 2 ? ends[config.fixedEpoch - 2]! : (input.t[0] ?? NaN),
+    at: config.fixedEpoch >= 2 ? locEnds[config.fixedEpoch - 2]! : (input.t[0] ?? NaN),
     epoch: config.fixedEpoch,
     cacMin: c?.cacMin ?? null,
     flussAt: c?.flussAt ?? null,
     confident: true,
     reason: `fixed epoch ${config.fixedEpoch}: ${why}${coarse}`,
   });
-  if (c === null) return decided ? fixed('too few samples for FLUSS') : null;
+  if (c === null) return located ? fixed('too few samples for FLUSS') : null;
+  const needed = c.epoch === null ? locEnds.length : Math.max(locEnds.length, c.epoch + rule.followEpochs);
+  const ends = located ? input.epochEnds.slice(0, needed) : locEnds;
+  const decided = located && ends.length >= needed;
   const where = `FLUSS at ${sec(c.flussAt, t0)} (CAC ${c.cacMin.toFixed(3)}) → epoch ${c.epoch ?? 'open'}`;
-  const { failed, passed } = judge(input, c, ends, until, maxPoints, rule);
+  const { failed, passed } = judge(input, c, ends, locEnds, until, maxPoints, rule);
   if (failed.length === 0) {
     return { method: 'fluss', at: c.flussAt, epoch: c.epoch, cacMin: c.cacMin, flussAt: c.flussAt, confident: true, reason: `${where}; ${passed.join('; ')}${coarse}` };
   }
-  if (decided) return fixed(`${where} not confirmed by epoch ${config.fixedEpoch}: ${failed.join('; ')}`);
+  if (decided) return fixed(`${where} not confirmed by epoch ${ends.length}: ${failed.join('; ')}`);
   return { method: 'fluss', at: c.flussAt, epoch: c.epoch, cacMin: c.cacMin, flussAt: c.flussAt, confident: false, reason: `${where}; not yet confident: ${failed.join('; ')}${coarse}` };
+}
+
+/** Closed epochs after which the detector reads nothing more: its last possible confirmation (see above). */
+export function decisionHorizonEpochs(config: Pick<StabilizationConfig, 'fixedEpoch'>, rule: Partial<ConfidenceRule> = {}): number {
+  return config.fixedEpoch + (rule.followEpochs ?? DEFAULT_RULE.followEpochs);
 }

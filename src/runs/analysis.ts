@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ESTIMATORS, projectionJson, type EpochStat } from '../analysis/estimators/index.js';
-import { detectStabilization, type Stabilization, type StabilizationInput } from '../analysis/stabilization.js';
+import { decisionHorizonEpochs, detectStabilization, type Stabilization, type StabilizationInput } from '../analysis/stabilization.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../platform/clock.js';
 import type { RunListener } from './lifecycle.js';
@@ -69,8 +69,8 @@ export class AnalysisService {
     const closedCount = rows.filter((e) => e.ended_at !== null).length;
     if (!final) {
       const epochEnds = rows.filter((e) => e.ended_at !== null).map((e) => e.ended_at as number);
-      // The detector never looks past the end of epoch fixedEpoch (its decision is final there): read no further.
-      const to = Math.min(run.ended_at ?? this.clock.now(), epochEnds[st.fixedEpoch - 1] ?? Infinity);
+      // The detector never looks past its decision horizon (its decision is final there): read no further.
+      const to = Math.min(run.ended_at ?? this.clock.now(), epochEnds[decisionHorizonEpochs(st) - 1] ?? Infinity);
       let cache = this.grids.get(run.id);
       if (!cache) this.grids.set(run.id, (cache = new PowerSeriesCache()));
       const grid = cache.update(this.set.reader, run, this.set.runs.devices(run.rid).map((d) => d.id), to, this.cfg);
