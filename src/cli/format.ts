@@ -22,9 +22,13 @@ export function fmtDuration(s: number | null): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
 }
 
-/** A projection with its 95 % band: "1.23 MJ (95 %: 1.20 MJ – 1.26 MJ)"; the band only where one was computed. */
+/**
+ * A projection with its 95 % band: "1.23 MJ (95 %: 1.20 MJ – 1.26 MJ)"; the band only where one was computed and has
+ * a width (none is left once no epoch remains to project: the figure is then measured, not projected).
+ */
 export function fmtProjected(j: number | null, band: [number, number] | null | undefined): string {
-  return band ? `${fmtJ(j)} (95 %: ${fmtJ(band[0])} – ${fmtJ(band[1])})` : fmtJ(j);
+  if (band && band[1] > band[0]) return `${fmtJ(j)} (95 %: ${fmtJ(band[0])} – ${fmtJ(band[1])})`;
+  return band ? `${fmtJ(j)} (no epoch left to project)` : fmtJ(j);
 }
 
 /**

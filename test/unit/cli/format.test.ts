@@ -1,6 +1,6 @@
 import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeError, errorJson, wantsJson, printable } from '../../../src/cli/format.js';
+import { describeError, errorJson, fmtProjected, wantsJson, printable } from '../../../src/cli/format.js';
 import { notFound, usage } from '../../../src/errors.js';
 
 test('describeError ends the first line with the code and keeps a usage text below it', () => {
@@ -37,4 +37,9 @@ describe('terminal output escapes control characters in user-supplied text', () 
   it('an error message carrying a control character cannot reach the terminal raw', () => {
     assert.doesNotMatch(describeError(new Error('bad \x1b]0;pwned\x07 title')), /[\x1b\x07]/);
   });
+});
+
+test('fmtProjected: a band with width is printed, a zero-width one says why there is none', () => {
+  assert.equal(fmtProjected(1230, [1200, 1260]), '1.23 kJ (95 %: 1.20 kJ – 1.26 kJ)');
+  assert.equal(fmtProjected(275.1, [275.1, 275.1]), `${fmtProjected(275.1, null)} (no epoch left to project)`);
 });
