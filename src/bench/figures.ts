@@ -27,5 +27,8 @@ export async function benchImportFigures(opts: { quick: boolean }): Promise<Figu
   return [
     figure(`import/mbps/size=${sizeMB}`, 'import throughput', params, 'MB/s', r.mbPerS, { op: '>=', value: 50 }),
     figure(`import/rss/size=${sizeMB}`, 'import peak RSS', params, 'MB', r.peakRssMB, { op: '<=', value: 100 }),
+    figure(`import/vs-sqlite/size=${sizeMB}`, 'import time / SQLite alone (same rows)', params, 'x', r.vsSqlite, null,
+      'reference: the rows stored through SampleStore in the same batches, no parsing, no energy; run after each import'),
+    figure(`import/sqlite-rss/size=${sizeMB}`, 'SQLite alone peak RSS (reference)', params, 'MB', r.sqliteRssMB),
   ];
 }

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { formatLocal } from '../import/timestamps.js';
+import { BATCH_ROWS } from '../import/aux-files.js';
 import { importRun } from '../import/importer.js';
+import type { GpuSample } from '../samplers/types.js';
 import { spawnProcess } from '../platform/exec.js';
 import { homeFiles } from '../platform/paths.js';
 import { openRunSet } from '../runs/open.js';
@@ -20,6 +22,7 @@ export interface ImportBench {
 }
 
 const CHILD_FLAG = '--bench-import-child';
+const SQLITE_FLAG = '--bench-sqlite-child';
 const HEADER = 'timestamp, name, utilization.gpu [%], utilization.memory [%], memory.total [MiB], memory.used [MiB], power.draw [W], power.max_limit [W], temperature.gpu\n';
 
 /** Writes an nvidia-smi `-lms 100` style log of about `bytes` bytes (one GPU, varying power). */
@@ -63,9 +66,32 @@ async function child(log: string, home: string): Promise<void> {
   process.stdout.write(JSON.stringify({ rows: r.gpuRows, seconds, peakRssMB: peakRssMB() }) + '\n');
 }
 
-/** Imports `log` into a fresh home in a child process (so its VmHWM is the import's alone). */
-async function importInChild(log: string, home: string): Promise<{ rows: number; seconds: number; peakRssMB: number }> {
-  const proc = spawnProcess(process.execPath, [fileURLToPath(import.meta.url), CHILD_FLAG, log, home], {
+/** The reference: the same number of rows stored through SampleStore alone, batch by batch as an import writes them. */
+async function sqliteChild(rows: number, home: string): Promise<void> {
+  const cfg = loadConfig({ env: { ...process.env, PROFILER_HOME: home } });
+  const set = openRunSet(cfg);
+  const t0 = new Date(2026, 0, 1).getTime();
+  const start = process.hrtime.bigint();
+  const batch: GpuSample[] = [];
+  for (let i = 0; i < rows; i++) {
+    batch.push({ t: t0 + i * 100, uuid: 'GPU-bench', index: 0, powerW: 150 + (i % 7), powerInstantW: null, powerLimitW: null, utilGpuPct: i % 100,
+      utilMemPct: 40, memUsedMiB: 20480, memTotalMiB: 81559, tempC: 60, smClockMHz: null });
+    if (batch.length === BATCH_ROWS || i === rows - 1) {
+      set.imports.write(() => {
+        set.samples.addGpu(batch);
+        set.samples.flush();
+      });
+      batch.length = 0;
+    }
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  set.close();
+  process.stdout.write(JSON.stringify({ rows, seconds, peakRssMB: peakRssMB() }) + '\n');
+}
+
+/** Imports `log` (or, with SQLITE_FLAG, stores `rows` rows alone) into a fresh home in a child, so its VmHWM is its own. */
+async function importInChild(log: string, home: string, flag = CHILD_FLAG): Promise<{ rows: number; seconds: number; peakRssMB: number }> {
+  const proc = spawnProcess(process.execPath, [fileURLToPath(import.meta.url), flag, log, home], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -76,31 +102,39 @@ async function importInChild(log: string, home: string): Promise<{ rows: number;
 }
 
 /** Generates a synthetic log of `sizeMB` MB once and imports it `runs` times (default 1), each in a fresh child. */
-export async function benchImport(opts: { sizeMB: number; runs: number }): Promise<{ mbPerS: number[]; peakRssMB: number[]; rows: number }>;
+export async function benchImport(opts: { sizeMB: number; runs: number }): Promise<{ mbPerS: number[]; peakRssMB: number[]; rows: number;
+  /** Import time over the time SQLite alone takes to store the same rows, per run (interleaved). */
+  vsSqlite: number[]; sqliteRssMB: number[] }>;
 export async function benchImport(opts: { sizeMB: number }): Promise<ImportBench>;
-export async function benchImport(opts: { sizeMB: number; runs?: number }): Promise<ImportBench | { mbPerS: number[]; peakRssMB: number[]; rows: number }> {
+export async function benchImport(opts: { sizeMB: number; runs?: number }): Promise<ImportBench | { mbPerS: number[]; peakRssMB: number[]; rows: number; vsSqlite: number[]; sqliteRssMB: number[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-import-'));
   try {
     const log = join(dir, 'gpu.csv');
     await writeSyntheticLog(log, opts.sizeMB * 1e6);
     const sizeMB = statSync(log).size / 1e6;
     const got = [];
+    const ref: { rows: number; seconds: number; peakRssMB: number }[] = [];
     for (let r = 0; r < (opts.runs ?? 1); r++) {
       got.push(await importInChild(log, join(dir, `home${r}`)));
       rmSync(join(dir, `home${r}`), { recursive: true, force: true });
+      if (opts.runs === undefined) continue;
+      ref.push(await importInChild(String(got[r]!.rows), join(dir, `ref${r}`), SQLITE_FLAG));
+      rmSync(join(dir, `ref${r}`), { recursive: true, force: true });
     }
     if (opts.runs === undefined) {
       const r = got[0]!;
       return { mbPerS: sizeMB / r.seconds, peakRssMB: r.peakRssMB, rows: r.rows };
     }
-    return { mbPerS: got.map((r) => sizeMB / r.seconds), peakRssMB: got.map((r) => r.peakRssMB), rows: got[0]?.rows ?? 0 };
+    return { mbPerS: got.map((r) => sizeMB / r.seconds), peakRssMB: got.map((r) => r.peakRssMB), rows: got[0]?.rows ?? 0,
+      vsSqlite: got.map((g, k) => g.seconds / ref[k]!.seconds), sqliteRssMB: ref.map((r) => r.peakRssMB) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] === CHILD_FLAG && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  child(process.argv[3] as string, process.argv[4] as string).catch((err: unknown) => {
+if ((process.argv[2] === CHILD_FLAG || process.argv[2] === SQLITE_FLAG) && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const run = process.argv[2] === SQLITE_FLAG ? sqliteChild(Number(process.argv[3]), process.argv[4] as string) : child(process.argv[3] as string, process.argv[4] as string);
+  run.catch((err: unknown) => {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exitCode = 1;
   });

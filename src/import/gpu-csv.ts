@@ -31,11 +31,12 @@ export const STUDY_QUERY_FIELDS: readonly string[] = Object.freeze([
 export const STUDY_GPU_HEADER =
   'timestamp,gpu_name,gpu_usage,gpu_memory_usage,gpu_total_memory,gpu_memory_used,gpu_power_draw,gpu_max_power,gpu_temperature';
 
-const NUMERIC = [
+/** The numeric columns a row carries (null where the log has none). */
+export const NUMERIC_FIELDS = [
   'index', 'power.draw', 'power.draw.instant', 'power.limit', 'power.max_limit', 'utilization.gpu',
   'utilization.memory', 'memory.used', 'memory.total', 'temperature.gpu', 'clocks.current.sm',
 ] as const;
-type NumericField = (typeof NUMERIC)[number];
+export type NumericField = (typeof NUMERIC_FIELDS)[number];
 
 export interface GpuLayout {
   fields: string[];
@@ -96,7 +97,7 @@ export function parseGpuLine(line: string, layout: GpuLayout): GpuRow | string {
   const t = parseLogTimestamp(ts);
   if (t === null) return `bad timestamp "${ts}"`;
   const values = {} as Record<NumericField, number | null>;
-  for (const f of NUMERIC) {
+  for (const f of NUMERIC_FIELDS) {
     const raw = cell(f);
     if (raw === undefined || isSpecial(raw)) {
       values[f] = null;

@@ -1,7 +1,9 @@
 import type { GpuSample } from '../samplers/types.js';
 import { detectGroupSize, syntheticUuid } from './gpu-devices.js';
+import { lineText, readByteLines } from './byte-lines.js';
 import { detectLayout, parseGpuLine, type GpuLayout, type GpuRow } from './gpu-csv.js';
-import { lineError, readLineBatches, type Line } from './lines.js';
+import { FastGpuRows } from './gpu-fast.js';
+import { lineError } from './lines.js';
 
 const GROUP_PROBE_ROWS = 64;
 
@@ -30,19 +32,19 @@ export async function importGpuFile(file: string, sink: (s: GpuSample) => void, 
   let groupSize: number | null = null;
   let groupNames: (string | null)[] = [];
   let k = 0;
-  const probe: { row: GpuRow; line: Line }[] = [];
+  const probe: { row: GpuRow; no: number }[] = [];
   const uuids = new Map<number, string>(); // synthetic uuid per GPU position: hashing per row cost 10 % of an import
 
-  const emit = (row: GpuRow, line: Line, l: GpuLayout): void => {
+  const emit = (row: GpuRow, no: number, l: GpuLayout): void => {
     let uuid = row.uuid;
     let index = row.values.index === null ? null : Math.trunc(row.values.index);
     if (uuid === null) {
       if (l.col.has('index')) {
-        if (index === null) throw lineError(file, line.no, 'no GPU index in this row');
+        if (index === null) throw lineError(file, no, 'no GPU index in this row');
       } else {
         const slot = k % (groupSize as number);
         if (groupSize !== null && groupSize > 1 && groupNames[slot] !== row.name) {
-          throw lineError(file, line.no, `GPU rows out of order: expected "${groupNames[slot] ?? ''}" at position ${slot + 1} of ${groupSize}`);
+          throw lineError(file, no, `GPU rows out of order: expected "${groupNames[slot] ?? ''}" at position ${slot + 1} of ${groupSize}`);
         }
         index = slot;
       }
@@ -56,7 +58,7 @@ export async function importGpuFile(file: string, sink: (s: GpuSample) => void, 
         memTotal: row.values['memory.total'], lastT: -Infinity };
       pass.devices.set(uuid, d);
     }
-    if (row.t < d.lastT) throw lineError(file, line.no, `time goes backwards by ${d.lastT - row.t} ms for GPU ${d.index ?? uuid}`);
+    if (row.t < d.lastT) throw lineError(file, no, `time goes backwards by ${d.lastT - row.t} ms for GPU ${d.index ?? uuid}`);
     if (d.lastT > -Infinity && pass.diffs.length < 5000) pass.diffs.push(row.t - d.lastT);
     d.lastT = row.t;
     const v = row.values;
@@ -73,34 +75,43 @@ export async function importGpuFile(file: string, sink: (s: GpuSample) => void, 
   const settleGroups = (l: GpuLayout): void => {
     groupSize = detectGroupSize(probe.map((p) => ({ t: p.row.t, name: p.row.name })));
     groupNames = probe.slice(0, groupSize).map((p) => p.row.name);
-    for (const p of probe.splice(0)) emit(p.row, p.line, l);
+    for (const p of probe.splice(0)) emit(p.row, p.no, l);
   };
 
   let seen = 0;
-  gpu: for await (const batch of readLineBatches(file)) for (const line of batch) {
+  let fast: FastGpuRows | null = null;
+  gpu: for await (const b of readByteLines(file)) for (let i = 0; i < b.count; i++) {
     seen++;
-    if (layout === null) {
-      const l = detectLayout(line.text);
-      if (typeof l === 'string') throw lineError(file, line.no, l);
-      layout = l;
-      if (l.hasHeader) continue;
-    } else if (layout.hasHeader && line.text.trim() === layout.headerLine) {
-      continue; // some loggers repeat the header
+    const no = b.no[i] as number;
+    // Most rows parse from their bytes; the first line, headers and anything unusual take the exact text path.
+    let row: GpuRow | string | null = fast === null ? null : fast.parse(b.buf, b.start[i] as number, b.end[i] as number);
+    if (row === null) {
+      const text = lineText(b, i);
+      if (layout === null) {
+        const l = detectLayout(text);
+        if (typeof l === 'string') throw lineError(file, no, l);
+        layout = l;
+        fast = new FastGpuRows(l);
+        if (l.hasHeader) continue;
+      } else if (layout.hasHeader && text.trim() === layout.headerLine) {
+        continue; // some loggers repeat the header
+      }
+      row = parseGpuLine(text, layout);
     }
-    const row = parseGpuLine(line.text, layout);
+    const l = layout as GpuLayout;
     if (typeof row === 'string') {
-      if (line.last && seen > 1) {
+      if (b.final && i === b.count - 1 && seen > 1) {
         pass.cut.push(file);
         break gpu;
       }
-      throw lineError(file, line.no, row);
+      throw lineError(file, no, row);
     }
-    const needsGroups = !layout.col.has('uuid') && !layout.col.has('index');
+    const needsGroups = !l.col.has('uuid') && !l.col.has('index');
     if (needsGroups && groupSize === null) {
-      probe.push({ row, line });
-      if (probe.length >= GROUP_PROBE_ROWS) settleGroups(layout);
+      probe.push({ row, no });
+      if (probe.length >= GROUP_PROBE_ROWS) settleGroups(l);
     } else {
-      emit(row, line, layout);
+      emit(row, no, l);
     }
   }
   if (layout === null) throw lineError(file, 1, 'empty file: expected an nvidia-smi CSV header or data row');
