@@ -12,6 +12,7 @@ const commands = {
   import: () => import('./commands/import.js'),
   export: () => import('./commands/export.js'),
   evaluate: () => import('./commands/evaluate.js'),
+  estimate: () => import('./commands/estimate.js'),
 };
 
 const USAGE = `usage: profiler <command>
@@ -22,6 +23,7 @@ const USAGE = `usage: profiler <command>
   import --gpu-csv FILE [--gpu-csv FILE…] [--epochs-csv FILE] [--mem-csv FILE] [--name NAME] [--json]
   export RUN --format csv|json|parquet|nvsmi|codecarbon|hf-card [--per-epoch] [--out PATH] [--force]
   evaluate [--json] [--window-s S] [--grid [--max-window W] [--max-offset K] [--start-epoch N]]
+  estimate --gflops X --train-samples N --val-samples N --batch-size N --input-size N [--gpu NAME] [--duration D] [--epochs N] [--json]
 environment: PROFILER_HOME, PROFILER_PORT, PROFILER_NVIDIA_SMI, PROFILER_SAMPLE_MS, PROFILER_TOKEN (see README)`;
 
 /** The options of `daemon`, `runs` and `show`; a line that does not parse is PROF_ERR_USAGE. */
@@ -50,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'import') return (await commands.import()).importCommand(config, rest);
   if (cmd === 'export') return (await commands.export()).exportCommand(config, rest);
   if (cmd === 'evaluate') return (await commands.evaluate()).evaluateCommand(config, rest);
+  if (cmd === 'estimate') return (await commands.estimate()).estimateCommand(config, rest);
   const { values, positionals } = parseShared(rest);
   switch (cmd) {
     case 'daemon':
