@@ -95,7 +95,8 @@ export function offlineLoo(runs: OfflineRun[]): OfflineLoo {
     if (rows.length < MIN_OFFLINE_RUNS) return [];
     const out = looPredictions(rows.map((r) => featureVector(r.features)), rows.map(y));
     nested &&= out.nested;
-    return rows.map((r, i) => [(out.predictions[i] as number) * scale(r), r.measuredJ]);
+    // As in the estimate, a prediction below zero (extrapolation) counts as 0.
+    return rows.map((r, i) => [Math.max(0, out.predictions[i] as number) * scale(r), r.measuredJ]);
   };
   return {
     power: loo(t.power, meanPower, (r) => r.durationS),

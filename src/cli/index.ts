@@ -20,7 +20,7 @@ const USAGE = `usage: profiler <command>
   daemon start | stop | status [--json] | run
   runs [--json] [--limit N]
   show RUN [--json]          RUN: an id, a unique id prefix, or "last"
-  import --gpu-csv FILE [--gpu-csv FILE…] [--epochs-csv FILE] [--mem-csv FILE] [--name NAME] [--json]
+  import --gpu-csv FILE [--gpu-csv FILE…] [--epochs-csv FILE] [--mem-csv FILE] [--name NAME] [--meta KEY=VALUE]… [--json]
   export RUN --format csv|json|parquet|nvsmi|codecarbon|hf-card [--per-epoch] [--out PATH] [--force]
   evaluate [--json] [--window-s S] [--grid [--max-window W] [--max-offset K] [--start-epoch N]]
   estimate --gflops X --train-samples N --val-samples N --batch-size N --input-size N [--gpu NAME] [--duration D] [--epochs N] [--json]

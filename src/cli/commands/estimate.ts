@@ -58,6 +58,8 @@ export async function estimateCommand(cfg: Config, argv: string[]): Promise<numb
     return 0;
   }
   const str = { type: 'string' as const };
+  // "--batch-size -32" would read as a flag: join a negative number to its option, so the value's own check answers.
+  argv = argv.flatMap((a, i) => (/^-\d/.test(argv[i + 1] ?? '') && /^--[a-z-]+$/.test(a) ? [`${a}=${argv[i + 1]}`] : /^-\d/.test(a) && /^--[a-z-]+$/.test(argv[i - 1] ?? '') ? [] : [a]));
   let parsed;
   try {
     parsed = parseArgs({
@@ -102,7 +104,7 @@ export async function estimateCommand(cfg: Config, argv: string[]): Promise<numb
   const ga = greenAlgorithmsOffline({ ...gaInputs, runtimeS: durationS ?? 0 });
   const { est, incomplete } = await withRunSet(cfg, (set) => {
     const corpus = offlineCorpus(set);
-    return { est: estimateOffline(corpus.runs, features, { durationS, epochs }), incomplete: corpus.skipped.length };
+    return { est: estimateOffline(corpus.runs, features, { durationS, epochs }), incomplete: corpus.skipped };
   });
   const greenAlgorithms = {
     label: 'Green Algorithms (Lannelongue et al. 2021)', powerW: ga.powerW, energyJ: durationS === null ? null : ga.energyJ, ...gaInputs,
@@ -116,7 +118,7 @@ export async function estimateCommand(cfg: Config, argv: string[]): Promise<numb
   const lines = [`Offline estimate for ${gpu.names.join(' + ')}, ${ramGB.toFixed(0)} GB RAM`];
   if (est.meanPowerW === null && est.meanEpochJ === null) {
     lines.push(`  not enough runs: ${est.runs} finished run(s) carry every feature, ${est.needed} are needed` +
-      (incomplete > 0 ? ` (${incomplete} more lack some; see README "Offline estimate")` : ''));
+      (incomplete.length > 0 ? ` (${incomplete.length} more lack some; see README "Offline estimate")` : ''));
   }
   if (est.meanPowerW !== null) {
     lines.push(`  expected mean power        ${w(est.meanPowerW)}` + (durationS === null ? ' (give --duration for the energy)' : ` × ${fmtDuration(durationS)} = ${fmtJ(est.powerBasedJ)}`) + ` [KRR on ${est.runs} runs]`);

@@ -123,7 +123,7 @@ export function evaluateCommand(cfg: Config, argv: string[]): Promise<number> {
     const scored = withEpochs.filter((r) => r.measuredJ > 0);
     const corpus = offlineCorpus(set);
     const rows = evaluate(scored, cfg.stabilization.windowEpochs, corpus.runs);
-    const offline = { runs: corpus.runs.length, needed: MIN_OFFLINE_RUNS, nestedLoo: corpus.runs.length <= NESTED_LOO_MAX, incomplete: corpus.skipped.length };
+    const offline = { runs: corpus.runs.length, needed: MIN_OFFLINE_RUNS, nestedLoo: corpus.runs.length <= NESTED_LOO_MAX, incomplete: corpus.skipped };
     const grid = gridOpts === null ? null : windowGrid(scored, gridOpts);
     const pick = (f: (r: TimeWindowRow) => number | null): [number, number][] =>
       timeRows.flatMap((r) => (f(r) === null ? [] : [[f(r) as number, r.measuredKJ] as [number, number]]));
