@@ -17,8 +17,9 @@ let cache: GpuSpec[] | null = null;
 const positive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
 
 /** config/gpus.json's models, longest key first; a malformed entry is PROF_ERR_INVALID naming it. */
-export function knownGpuSpecs(path = join(packageRoot(), 'config', 'gpus.json')): GpuSpec[] {
-  if (cache && path === join(packageRoot(), 'config', 'gpus.json')) return cache;
+export function knownGpuSpecs(file?: string): GpuSpec[] {
+  if (file === undefined && cache) return cache;
+  const path = file ?? join(packageRoot(), 'config', 'gpus.json');
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
@@ -33,7 +34,7 @@ export function knownGpuSpecs(path = join(packageRoot(), 'config', 'gpus.json'))
     }
     return { model, tdpW: e.tdpW, memGB: e.memGB, cudaCores: e.cudaCores };
   }).sort((a, b) => b.model.length - a.model.length);
-  if (path === join(packageRoot(), 'config', 'gpus.json')) cache = specs;
+  if (file === undefined) cache = specs;
   return specs;
 }
 
@@ -62,4 +63,10 @@ export function gpuSpecByName(name: string, specs: GpuSpec[] = knownGpuSpecs()):
   const inside = specs.find((s) => holds(n, norm(s.model)));
   if (inside) return inside;
   throw invalid(`unknown GPU "${name}": config/gpus.json knows ${specs.map((s) => `"${s.model}"`).join(', ')}`);
+}
+
+/** The model of a device name ("NVIDIA GeForce RTX 3090"): the longest key inside it as whole words; null if none. */
+export function gpuSpecOfDevice(name: string, specs: GpuSpec[] = knownGpuSpecs()): GpuSpec | null {
+  const n = norm(name);
+  return specs.find((s) => holds(n, norm(s.model))) ?? null;
 }

@@ -117,6 +117,12 @@ describe('profiler estimate and the offline columns of profiler evaluate', () =>
       assert.match(r.stderr, message);
       assert.equal(JSON.parse(r.stdout.toString()).error.code, 'PROF_ERR_INVALID', flags.join(' '));
     }
+    const noGpu = await runCli(['estimate', ...FEATURES, '--json'], { env: { ...env, PROFILER_NVIDIA_SMI: path.join(home, 'no-nvidia-smi') } });
+    assert.equal(noGpu.code, 2);
+    assert.match(noGpu.stderr, /no --gpu given and no local GPU found \(nvidia-smi not found.*give --gpu NAME/);
+    // Two GPUs add up, as a run's devices do.
+    const two = JSON.parse((await runCli(['estimate', ...FEATURES, '--gpu', 'T4', '--gpu', 'L4', '--json'], { env })).stdout.toString());
+    assert.deepEqual(two.features.gpu_tdp_w, 70 + 72);
     const missing = await runCli(['estimate', '--gpu', 'T4'], { env });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--gflops, --train-samples.*PROF_ERR_USAGE/s);

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   estimateOffline, fitOffline, greenAlgorithmsOffline, MIN_OFFLINE_RUNS, offlineLoo, parseFeature, type OfflineFeatures, type OfflineRun,
@@ -113,4 +116,19 @@ test('GPU names: exact key, a device name holding a key, a unique part of a key;
   assert.throws(() => gpuSpecByName('A100'), { code: 'PROF_ERR_INVALID', message: /ambiguous.*A100-SXM4-80GB/ });
   assert.throws(() => gpuSpecByName('Voodoo 5'), { code: 'PROF_ERR_INVALID', message: /unknown GPU "Voodoo 5"/ });
   assert.throws(() => gpuSpecByName('  '), { code: 'PROF_ERR_INVALID' });
+});
+
+test('a malformed GPU list is PROF_ERR_INVALID naming the entry', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gpus-'));
+  try {
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ _doc: 'x', 'Card X': { tdpW: 100, memGB: -1, cudaCores: 10 } }));
+    assert.throws(() => knownGpuSpecs(join(dir, 'bad.json')), { code: 'PROF_ERR_INVALID', message: /"Card X" needs positive/ });
+    writeFileSync(join(dir, 'list.json'), '[]');
+    assert.throws(() => knownGpuSpecs(join(dir, 'list.json')), { code: 'PROF_ERR_INVALID' });
+    assert.throws(() => knownGpuSpecs(join(dir, 'missing.json')), { code: 'PROF_ERR_INVALID', message: /cannot read/ });
+    writeFileSync(join(dir, 'ok.json'), JSON.stringify({ 'Card X': { tdpW: 100, memGB: 8, cudaCores: 10, source: 'test' } }));
+    assert.deepEqual(knownGpuSpecs(join(dir, 'ok.json')), [{ model: 'Card X', tdpW: 100, memGB: 8, cudaCores: 10 }]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
