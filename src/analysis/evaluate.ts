@@ -2,6 +2,7 @@ import { invalid } from '../errors.js';
 import { epochEnergy } from './estimators/epoch-energy.js';
 import { powerBased } from './estimators/power-based.js';
 import type { EpochStat, Estimator } from './estimators/types.js';
+import { offlineLoo, type OfflineRun } from './offline.js';
 
 export interface EvaluationRun {
   id: string;
@@ -13,7 +14,7 @@ export interface EvaluationRun {
 }
 
 export interface EvaluationRow {
-  method: 'green-algorithms' | 'mlco2' | 'power-based' | 'epoch-energy';
+  method: 'green-algorithms' | 'mlco2' | 'power-based' | 'epoch-energy' | 'offline-power' | 'offline-epoch-energy';
   /** Runs the method could be scored on. */
   n: number;
   rmseKJ: number | null;
@@ -58,9 +59,10 @@ export function checkRuns(runs: EvaluationRun[]): void {
 /**
  * Accuracy of the online estimators (projection at the end of the window, expected epochs = the run's actual
  * count) and of the TDP baselines against the measured totals. Runs too short for the window are left out of the
- * online rows (n says how many were scored).
+ * online rows (n says how many were scored). The offline rows are leave-one-out over `offline` (the finished runs
+ * that carry every offline feature; none scored below MIN_OFFLINE_RUNS).
  */
-export function evaluate(runs: EvaluationRun[], windowEpochs: number): EvaluationRow[] {
+export function evaluate(runs: EvaluationRun[], windowEpochs: number, offline: OfflineRun[] = []): EvaluationRow[] {
   checkRuns(runs);
   if (!Number.isInteger(windowEpochs) || windowEpochs < 1) throw invalid('evaluate: windowEpochs must be an integer >= 1');
   const pairs = (f: (r: EvaluationRun) => number | null): Array<[number, number]> =>
@@ -68,11 +70,14 @@ export function evaluate(runs: EvaluationRun[], windowEpochs: number): Evaluatio
       const p = f(r);
       return p === null || !Number.isFinite(p) ? [] : [[p, r.measuredJ] as [number, number]];
     });
+  const loo = offlineLoo(offline);
   return [
     score('green-algorithms', pairs((r) => r.baselines?.greenAlgorithmsJ ?? null)),
     score('mlco2', pairs((r) => r.baselines?.mlco2J ?? null)),
     score('power-based', pairs((r) => atWindowEnd(powerBased, r, windowEpochs))),
     score('epoch-energy', pairs((r) => atWindowEnd(epochEnergy, r, windowEpochs))),
+    score('offline-power', loo.power),
+    score('offline-epoch-energy', loo.epochEnergy),
   ];
 }
 
@@ -81,6 +86,8 @@ const COLUMNS: Array<[EvaluationRow['method'], string]> = [
   ['mlco2', 'MLCO2'],
   ['power-based', 'online power-based'],
   ['epoch-energy', 'online epoch-energy'],
+  ['offline-power', 'offline power'],
+  ['offline-epoch-energy', 'offline epoch-energy'],
 ];
 
 /** Table 10 of the study: methods as columns, RMSE / MAE (kJ) and MAPE (%) as rows, n runs scored last. */

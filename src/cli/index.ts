@@ -12,6 +12,7 @@ const commands = {
   import: () => import('./commands/import.js'),
   export: () => import('./commands/export.js'),
   evaluate: () => import('./commands/evaluate.js'),
+  estimate: () => import('./commands/estimate.js'),
 };
 
 const USAGE = `usage: profiler <command>
@@ -19,9 +20,10 @@ const USAGE = `usage: profiler <command>
   daemon start | stop | status [--json] | run
   runs [--json] [--limit N]
   show RUN [--json]          RUN: an id, a unique id prefix, or "last"
-  import --gpu-csv FILE [--gpu-csv FILE…] [--epochs-csv FILE] [--mem-csv FILE] [--name NAME] [--json]
+  import --gpu-csv FILE [--gpu-csv FILE…] [--epochs-csv FILE] [--mem-csv FILE] [--name NAME] [--meta KEY=VALUE]… [--json]
   export RUN --format csv|json|parquet|nvsmi|codecarbon|hf-card [--per-epoch] [--out PATH] [--force]
   evaluate [--json] [--window-s S] [--grid [--max-window W] [--max-offset K] [--start-epoch N]]
+  estimate --gflops X --train-samples N --val-samples N --batch-size N --input-size N [--gpu NAME] [--duration D] [--epochs N] [--json]
 environment: PROFILER_HOME, PROFILER_PORT, PROFILER_NVIDIA_SMI, PROFILER_SAMPLE_MS, PROFILER_TOKEN (see README)`;
 
 /** The options of `daemon`, `runs` and `show`; a line that does not parse is PROF_ERR_USAGE. */
@@ -50,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'import') return (await commands.import()).importCommand(config, rest);
   if (cmd === 'export') return (await commands.export()).exportCommand(config, rest);
   if (cmd === 'evaluate') return (await commands.evaluate()).evaluateCommand(config, rest);
+  if (cmd === 'estimate') return (await commands.estimate()).estimateCommand(config, rest);
   const { values, positionals } = parseShared(rest);
   switch (cmd) {
     case 'daemon':

@@ -15,6 +15,8 @@ export interface ImportOptions {
   epochsCsv?: string | null;
   memCsv?: string | null;
   name?: string | null;
+  /** The run's key/values, as `profiler run --meta` stores them (the offline estimators read their features here). */
+  meta?: Record<string, string>;
   /** Runs on the complete but still hidden run (the analysis): its failure, too, leaves nothing behind. */
   beforeReveal?: (id: string) => Promise<unknown>;
 }
@@ -46,7 +48,7 @@ export async function importRun(set: RunSet, opts: ImportOptions): Promise<Impor
   if (opts.gpuCsv.length === 0) throw lineError('(none)', 0, 'give at least one --gpu-csv FILE');
   await sweepImports(set.imports);
   const files = [...opts.gpuCsv, opts.memCsv, opts.epochsCsv].filter((f): f is string => !!f);
-  const meta: Record<string, string> = { importedFrom: files.join(' '), importedAt: new Date().toISOString() };
+  const meta: Record<string, string> = { ...opts.meta, importedFrom: files.join(' '), importedAt: new Date().toISOString() };
   const hidden = set.runs.create({
     name: opts.name ?? null, command: ['profiler', 'import', ...files], cwd: process.cwd(), startedAt: Date.now(),
     expectedEpochs: null, clientPid: null, sampleMs: set.cfg.sampleMs, meta, status: 'imported', importPid: process.pid,

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { greenAlgorithms, mlco2 } from '../analysis/estimators/index.js';
-import { packageRoot } from '../platform/paths.js';
+import { gpuSpecOfDevice } from '../config/gpus.js';
 import type { DeviceRow } from '../store/runs.js';
 import type { SampleReader } from '../store/sample-queries.js';
 
@@ -29,31 +27,11 @@ export class MeanCache {
   }
 }
 
-interface KnownGpu {
-  tdpW: number;
-  memGB: number;
-  cudaCores: number;
-}
-
-let known: [string, KnownGpu][] | null = null;
-
-/** config/gpus.json, longest key first (so "A10G" wins over "A10"). */
-function knownGpus(): [string, KnownGpu][] {
-  if (!known) {
-    const raw = JSON.parse(readFileSync(join(packageRoot(), 'config', 'gpus.json'), 'utf8')) as Record<string, unknown>;
-    known = Object.entries(raw)
-      .filter((e): e is [string, KnownGpu] => !e[0].startsWith('_'))
-      .sort((a, b) => b[0].length - a[0].length);
-  }
-  return known;
-}
-
-/** A device's TDP: its power limit, else its maximum limit, else the known board power of its model (config/gpus.json). */
+/** A device's TDP: its power limit, else its maximum limit, else the known board power of its model (config/gpus.json, whole words). */
 export function tdpOf(d: Pick<DeviceRow, 'power_limit_w' | 'max_power_limit_w' | 'name'>): number | null {
   if (d.power_limit_w !== null) return d.power_limit_w;
   if (d.max_power_limit_w !== null) return d.max_power_limit_w;
-  const name = (d.name ?? '').toLowerCase();
-  return knownGpus().find(([k]) => name.includes(k.toLowerCase()))?.[1].tdpW ?? null;
+  return gpuSpecOfDevice(d.name ?? '')?.tdpW ?? null;
 }
 
 /**

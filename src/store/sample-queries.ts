@@ -71,6 +71,11 @@ export class SampleReader {
       .get(...devIds, after, to) as { n: number }).n;
   }
 
+  /** The host's total memory (bytes) as sampled in [from, to]; null when no host sample there has it. */
+  hostMemTotal(from: number, to: number): number | null {
+    return (this.q('SELECT max(mem_total_bytes) AS b FROM host_samples WHERE t >= ? AND t <= ?').get(from, to) as { b: number | null }).b;
+  }
+
   /** A run's process-tree RSS (bytes) in (after, to], in time order, in pages: the series of a run without GPUs. */
   rssPage(rid: number, after: number, to: number, limit: number): [number, number][] {
     return this.q('SELECT t, rss_bytes FROM proc_samples WHERE rid = ? AND t > ? AND t <= ? ORDER BY t LIMIT ?')

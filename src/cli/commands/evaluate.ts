@@ -1,8 +1,11 @@
 import { parseArgs } from 'node:util';
 import { evaluate, formatEvaluationTable, type EvaluationRun } from '../../analysis/evaluate.js';
+import { NESTED_LOO_MAX } from '../../analysis/krr.js';
+import { MIN_OFFLINE_RUNS } from '../../analysis/offline.js';
 import { formatWindowGrid, GRID_LIMIT, windowGrid, type GridOptions } from '../../analysis/evaluate-grid.js';
 import type { Config } from '../../config/schema.js';
 import { invalid, usage } from '../../errors.js';
+import { offlineCorpus } from '../../runs/offline.js';
 import { powerSeries } from '../../runs/power-series.js';
 import { withRunSet, type RunSet } from '../../runs/open.js';
 import { runJson, type RunJson } from '../../runs/report.js';
@@ -118,7 +121,9 @@ export function evaluateCommand(cfg: Config, argv: string[]): Promise<number> {
       }
     }
     const scored = withEpochs.filter((r) => r.measuredJ > 0);
-    const rows = evaluate(scored, cfg.stabilization.windowEpochs);
+    const corpus = offlineCorpus(set);
+    const rows = evaluate(scored, cfg.stabilization.windowEpochs, corpus.runs);
+    const offline = { runs: corpus.runs.length, needed: MIN_OFFLINE_RUNS, nestedLoo: corpus.runs.length <= NESTED_LOO_MAX, incomplete: corpus.skipped };
     const grid = gridOpts === null ? null : windowGrid(scored, gridOpts);
     const pick = (f: (r: TimeWindowRow) => number | null): [number, number][] =>
       timeRows.flatMap((r) => (f(r) === null ? [] : [[f(r) as number, r.measuredKJ] as [number, number]]));
@@ -129,12 +134,14 @@ export function evaluateCommand(cfg: Config, argv: string[]): Promise<number> {
       greenAlgorithms: err(pick((r) => r.greenAlgorithmsKJ)),
     };
     if (values.json) {
-      const out = { windowEpochs: cfg.stabilization.windowEpochs, withEpochs: rows, withoutEpochs: { runs: timeRows, summary: timeSummary } };
+      const out = { windowEpochs: cfg.stabilization.windowEpochs, withEpochs: rows, offline, withoutEpochs: { runs: timeRows, summary: timeSummary } };
       process.stdout.write(JSON.stringify(grid === null ? out : { ...out, grid }, null, 2) + '\n');
       return 0;
     }
     process.stdout.write(`Runs with epochs (${withEpochs.length}): projection at the end of the ${cfg.stabilization.windowEpochs}-epoch window vs the measured total\n`);
-    process.stdout.write(formatEvaluationTable(rows) + '\n\n');
+    process.stdout.write(formatEvaluationTable(rows));
+    process.stdout.write(`offline columns: leave-one-out over the ${offline.runs} finished runs with every offline feature` +
+      (offline.runs < MIN_OFFLINE_RUNS ? ` (need ${MIN_OFFLINE_RUNS}; see README, "Offline estimate")` : '') + '\n\n');
     process.stdout.write(`Runs without epochs (${timeRows.length}): mean power over ${windowS} s after the FLUSS point × duration\n`);
     const f = (v: number | null): string => (v === null ? '—' : v.toFixed(2));
     const lines = [['', 'time-window power', 'MLCO2', 'GA'], ...(['rmseKJ', 'maeKJ', 'mapePct'] as const).map((k) => [

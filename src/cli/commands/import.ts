@@ -8,7 +8,7 @@ import { withRunSet } from '../../runs/open.js';
 import { fmtJ } from '../format.js';
 
 export const IMPORT_USAGE =
-  'usage: profiler import --gpu-csv FILE [--gpu-csv FILE…] [--epochs-csv FILE] [--mem-csv FILE] [--name NAME] [--json]';
+  'usage: profiler import --gpu-csv FILE [--gpu-csv FILE…] [--epochs-csv FILE] [--mem-csv FILE] [--name NAME] [--meta KEY=VALUE]… [--json]';
 
 /** `profiler import`: loads finished-run logs as one run; prints its id. */
 export async function importCommand(cfg: Config, argv: string[]): Promise<number> {
@@ -22,6 +22,7 @@ export async function importCommand(cfg: Config, argv: string[]): Promise<number
         'epochs-csv': { type: 'string' },
         'mem-csv': { type: 'string' },
         name: { type: 'string' },
+        meta: { type: 'string', multiple: true },
         json: { type: 'boolean', default: false },
       },
     }));
@@ -30,12 +31,19 @@ export async function importCommand(cfg: Config, argv: string[]): Promise<number
   }
   const gpuCsv = values['gpu-csv'] ?? [];
   if (gpuCsv.length === 0) throw invalid(`--gpu-csv FILE is required\n${IMPORT_USAGE}`);
+  const meta: Record<string, string> = {};
+  for (const kv of values.meta ?? []) {
+    const k = kv.indexOf('=');
+    if (k < 1) throw invalid(`profiler import: --meta takes KEY=VALUE, got "${kv}"`);
+    meta[kv.slice(0, k)] = kv.slice(k + 1);
+  }
   return withRunSet(cfg, async (set) => {
     const r = await importRun(set, {
       gpuCsv,
       epochsCsv: values['epochs-csv'] ?? null,
       memCsv: values['mem-csv'] ?? null,
       name: values.name ?? null,
+      meta,
       // Imported runs get the same stabilization (the FLUSS candidate even without epochs) and estimates.
       beforeReveal: (id) => analyzeOnce(set, id, pino({ level: 'silent' })),
     });

@@ -67,9 +67,9 @@ test('evaluate rejects runs without a measured total or stabilizing epoch', () =
 test('the table has the study layout: methods as columns, RMSE/MAE/MAPE as rows', () => {
   const rows = evaluate([{ id: 'a', epochs: flat(20), measuredJ: 20_000, stableFromEpoch: 2 }], 5);
   const lines = formatEvaluationTable(rows).trimEnd().split('\n');
-  assert.match(lines[0]!, /^\s+GA\s+MLCO2\s+online power-based\s+online epoch-energy$/);
-  assert.match(lines[1]!, /^RMSE \(kJ\)\s+-\s+-\s+0\.00\s+0\.00$/);
+  assert.match(lines[0]!, /^\s+GA\s+MLCO2\s+online power-based\s+online epoch-energy\s+offline power\s+offline epoch-energy$/);
+  assert.match(lines[1]!, /^RMSE \(kJ\)\s+-\s+-\s+0\.00\s+0\.00\s+-\s+-$/);
   assert.match(lines[2]!, /^MAE \(kJ\)/);
   assert.match(lines[3]!, /^MAPE \(%\)/);
-  assert.match(lines[4]!, /^runs\s+0\s+0\s+1\s+1$/);
+  assert.match(lines[4]!, /^runs\s+0\s+0\s+1\s+1\s+0\s+0$/);
 });

@@ -48,5 +48,7 @@ describe('TDP of a device', () => {
     assert.equal(tdpOf({ power_limit_w: null, max_power_limit_w: null, name: 'NVIDIA A10G' }), 300, 'A10G, not A10');
     assert.equal(tdpOf({ power_limit_w: null, max_power_limit_w: null, name: 'NVIDIA H100 80GB HBM3' }), 700);
     assert.equal(tdpOf({ power_limit_w: null, max_power_limit_w: null, name: 'Unknown Accelerator' }), null);
+    // Whole words: an A100 that is no key is not taken for an A10 (150 W).
+    assert.equal(tdpOf({ power_limit_w: null, max_power_limit_w: null, name: 'NVIDIA A100 80GB HBM2e' }), null);
   });
 });
