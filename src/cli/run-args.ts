@@ -8,6 +8,8 @@ export interface RunArgs {
   gpus: string | null;
   meta: Record<string, string>;
   quiet: boolean;
+  /** `--job ID`; checked when the job is resolved (src/cli/job-env.ts). */
+  job: string | null;
   command: string[];
 }
 
@@ -16,7 +18,7 @@ export interface RunArgs {
  * `profiler run python train.py --lr 1` also works; everything after belongs to CMD untouched.
  */
 export function parseRunArgs(argv: string[]): RunArgs {
-  const a: RunArgs = { name: null, epochs: null, epochPattern: null, gpus: null, meta: {}, quiet: false, command: [] };
+  const a: RunArgs = { name: null, epochs: null, epochPattern: null, gpus: null, meta: {}, quiet: false, job: null, command: [] };
   let i = 0;
   const value = (flag: string): string => {
     const v = argv[++i];
@@ -63,6 +65,9 @@ export function parseRunArgs(argv: string[]): RunArgs {
         a.meta[v.slice(0, k)] = v.slice(k + 1);
         break;
       }
+      case '--job':
+        a.job = get();
+        break;
       case '--quiet':
       case '-q':
         a.quiet = true;

@@ -27,5 +27,7 @@ test('a bad --epoch-pattern is PROF_ERR_EPOCH_PATTERN', () => {
 
 test('good options still parse, and words after the command belong to it', () => {
   const a = parseRunArgs(['--name=x', '--epochs', '3', '--gpus', '0,1', '--meta', 'k=v', '-q', 'python', 'train.py', '--lr', '1']);
-  assert.deepEqual(a, { name: 'x', epochs: 3, epochPattern: null, gpus: '0,1', meta: { k: 'v' }, quiet: true, command: ['python', 'train.py', '--lr', '1'] });
+  assert.deepEqual(a, { name: 'x', epochs: 3, epochPattern: null, gpus: '0,1', meta: { k: 'v' }, quiet: true, job: null, command: ['python', 'train.py', '--lr', '1'] });
+  assert.equal(parseRunArgs(['--job', 'exp-7', '--', 'true']).job, 'exp-7');
+  assert.equal(parseRunArgs(['--job=exp-8', 'true']).job, 'exp-8');
 });
