@@ -33,7 +33,8 @@ export function jobJson(set: ReportDeps & Pick<RunSet, 'cfg' | 'samples'>, jobId
   const parts = runs.map((r) => ({ running: r.status === 'running', totalJ: r.energy.totalJ, projection: r.projection }));
   return {
     id: jobId,
-    host: nodeName(set.cfg),
+    // The node the runs were recorded on (a database is one node's), whoever reads it.
+    host: rows.find((r) => r.host !== null)?.host ?? nodeName(set.cfg),
     status: running ? 'running' : 'finished',
     startedAt: isoLocal(from),
     endedAt: running ? null : isoLocal(end),

@@ -1,0 +1,132 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jobJson } from '../../src/runs/job-report.js';
+import { freePort, runCli, waitFor } from '../helpers/cli.js';
+import { startDaemon, type TestDaemon } from './api-daemon.js';
+
+// Three daemons in this process stand in for three nodes (own home, port and node name); Debian's prometheus scrapes
+// them every second; one job runs on all of them, twice on node-0 (two ranks sharing both GPUs).
+const JOB = 'fleet-7';
+const NODES = 3;
+const PROMETHEUS = ['prometheus', '/usr/bin/prometheus'].find((p) => spawnSync(p, ['--version']).status === 0) ?? 'prometheus';
+
+const within = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));
+
+describe('the fleet on a real Prometheus: job energy across nodes', { timeout: 120_000 }, () => {
+  const nodes: TestDaemon[] = [];
+  let prom: ChildProcess | null = null;
+  let promDir = '';
+  let promUrl = '';
+  const envOf = (t: TestDaemon, extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
+    const env: NodeJS.ProcessEnv = { ...process.env, PROFILER_HOME: t.home, PROFILER_PORT: new URL(t.url).port,
+      PROFILER_NVIDIA_SMI: t.daemon.config.nvidiaSmi, PROFILER_SAMPLE_MS: '100', ...extra };
+    for (const k of ['CUDA_VISIBLE_DEVICES', 'SLURM_JOB_ID', 'SLURM_PROCID', 'TORCHELASTIC_RUN_ID', 'RANK']) if (!(k in extra)) delete env[k];
+    return env;
+  };
+  const query = async (q: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
+    const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(q)}`);
+    const body = await res.json() as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    assert.equal(body.status, 'success');
+    return body.data.result;
+  };
+
+  before(async () => {
+    for (let i = 0; i < NODES; i++) nodes.push(await startDaemon({ PROFILER_NODE_NAME: `node-${i}`, PROFILER_METRICS_GRACE_S: '600' }));
+    promDir = mkdtempSync(join(tmpdir(), 'profiler-prom-'));
+    const targets = nodes.map((t) => `'${new URL(t.url).host}'`).join(', ');
+    writeFileSync(join(promDir, 'prometheus.yml'), [
+      'global:', '  scrape_interval: 1s', '  scrape_timeout: 900ms', 'scrape_configs:', '  - job_name: train-profiler',
+      '    static_configs:', `      - targets: [${targets}]`, ''].join('\n'));
+    const port = await freePort();
+    promUrl = `http://127.0.0.1:${port}`;
+    prom = spawn(PROMETHEUS, [`--config.file=${join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(promDir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    prom.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    await waitFor(async () => {
+      if (prom?.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
+      return (await fetch(`${promUrl}/-/ready`).catch(() => null))?.ok;
+    }, 30_000, 'Prometheus ready');
+  });
+
+  after(async () => {
+    if (prom && prom.exitCode === null) {
+      const exited = new Promise((r) => prom?.once('exit', r));
+      prom.kill('SIGTERM');
+      const kill = setTimeout(() => prom?.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(kill);
+    }
+    for (const t of nodes) await t.close();
+    if (promDir) rmSync(promDir, { recursive: true, force: true });
+  });
+
+  it('sum by (job_id) of profiler_job_energy_joules_total equals the nodes\' own totals; profiler job reads it back', async () => {
+    const runs = [0, 0, 1, 2].map((n, rank) => runCli(['run', '--job', JOB, '--quiet', '--', 'sleep', '2'],
+      { env: envOf(nodes[n] as TestDaemon, { RANK: String(rank) }) }));
+    for (const r of await Promise.all(runs)) assert.equal(r.code, 0, r.stderr);
+
+    // Each node's own total, from its stored samples; its /metrics counter settles on it once the runs are sealed.
+    const own = nodes.map((t) => jobJson(t.daemon.set, JOB));
+    for (const [i, j] of own.entries()) {
+      assert.equal(j.host, `node-${i}`);
+      assert.equal(j.status, 'finished');
+      assert.ok(j.energy.totalJ > 0, `node-${i} measured energy`);
+    }
+    const [n0] = own;
+    assert.ok(n0);
+    assert.equal(n0.runs.length, 2);
+    assert.equal(n0.gpus, 2, 'both GPUs, each counted once');
+    const summed = n0.runs.reduce((a, r) => a + r.energy.totalJ, 0);
+    assert.ok(n0.energy.totalJ < summed && n0.energy.totalJ > Math.max(...n0.runs.map((r) => r.energy.totalJ)),
+      `node-0's job (${n0.energy.totalJ} J) counts the shared GPUs once: less than its runs summed (${summed} J)`);
+    const env0 = envOf(nodes[0] as TestDaemon);
+    const listed = JSON.parse((await runCli(['runs', '--job', JOB, '--json'], { env: env0 })).stdout.toString());
+    assert.deepEqual(listed.map((r: { job: { rank: number } }) => r.job.rank).sort(), [0, 1]);
+    for (const r of listed) {
+      assert.equal(r.host, 'node-0');
+      assert.deepEqual({ ...r.job, rank: 0 }, { id: JOB, source: 'flag', host: r.job.host, rank: 0, step: null });
+    }
+    assert.deepEqual(JSON.parse((await runCli(['runs', '--job', 'other', '--json'], { env: env0 })).stdout.toString()), []);
+    const shown = JSON.parse((await runCli(['show', '--job', JOB, '--json'], { env: env0 })).stdout.toString());
+    assert.ok(within(shown.energy.totalJ, n0.energy.totalJ, 1e-9));
+    const shownText = (await runCli(['show', '--job', JOB], { env: env0 })).stdout.toString();
+    assert.match(shownText, new RegExp(`^job ${JOB} on node-0: finished, 2 runs, 2 GPUs\n`));
+    assert.equal((await runCli(['show', '--job', 'nope'], { env: env0 })).code, 2);
+    for (const [i, t] of nodes.entries()) {
+      const total = own[i]?.energy.totalJ ?? 0;
+      await waitFor(async () => {
+        const m = (await t.daemon.app.inject({ method: 'GET', url: '/metrics' })).body
+          .match(new RegExp(`^profiler_job_energy_joules_total\\{job_id="${JOB}",host="node-${i}"\\} (\\S+)$`, 'm'));
+        return m !== null && within(Number(m[1]), total, 1e-6);
+      }, 30_000, `node-${i}'s /metrics job counter at its own total`);
+    }
+
+    const expected = own.reduce((a, j) => a + j.energy.totalJ, 0);
+    let got = 0;
+    await waitFor(async () => {
+      const r = await query(`sum by (job_id) (profiler_job_energy_joules_total{job_id="${JOB}"})`);
+      got = Number(r[0]?.value[1] ?? 0);
+      return r.length === 1 && r[0]?.metric.job_id === JOB && within(got, expected, 0.01);
+    }, 45_000, 'Prometheus sum within 1 % of the nodes\' totals');
+    process.stdout.write(`# Prometheus sum ${got.toFixed(3)} J vs nodes ${expected.toFixed(3)} J: ${(100 * Math.abs(got - expected) / expected).toFixed(4)} % apart\n`);
+
+    const cli = await runCli(['job', JOB, '--prometheus', promUrl, '--json'], { env: envOf(nodes[0] as TestDaemon) });
+    assert.equal(cli.code, 0, cli.stderr);
+    const fleet = JSON.parse(cli.stdout.toString('utf8'));
+    assert.deepEqual(fleet.hosts.map((h: { host: string }) => h.host), ['node-0', 'node-1', 'node-2']);
+    for (const [i, h] of fleet.hosts.entries()) assert.ok(within(h.energyJ, own[i]?.energy.totalJ ?? 0, 0.01), `${h.host}: ${h.energyJ}`);
+    assert.ok(within(fleet.totalJ, expected, 0.01));
+    // The runs are over: each node projects what it measured.
+    assert.ok(within(fleet.projection.epochEnergyBasedJ, expected, 0.01) && within(fleet.projection.powerBasedJ, expected, 0.01));
+    const text = await runCli(['job', JOB, '--prometheus', promUrl], { env: envOf(nodes[0] as TestDaemon) });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout.toString(), new RegExp(`^job ${JOB} \\(Prometheus .+\\)\\nnode-0 .+ [kM]?J\\nnode-1 .+\\nnode-2 .+\\ntotal .+\\nprojected epoch-energy .+J, power-based .+J$`, 'm'));
+    const none = await runCli(['job', 'no-such-job', '--prometheus', promUrl, '--json'], { env: envOf(nodes[0] as TestDaemon) });
+    assert.deepEqual(JSON.parse(none.stdout.toString()).hosts, []);
+  });
+});
