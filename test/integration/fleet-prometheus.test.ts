@@ -1,11 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { jobJson } from '../../src/runs/job-report.js';
-import { freePort, runCli, waitFor } from '../helpers/cli.js';
+import { freePort, ROOT, runCli, waitFor } from '../helpers/cli.js';
 import { startDaemon, type TestDaemon } from './api-daemon.js';
 
 // Three daemons in this process stand in for three nodes (own home, port and node name); Debian's prometheus scrapes
@@ -13,6 +13,30 @@ import { startDaemon, type TestDaemon } from './api-daemon.js';
 const JOB = 'fleet-7';
 const NODES = 3;
 const PROMETHEUS = ['prometheus', '/usr/bin/prometheus'].find((p) => spawnSync(p, ['--version']).status === 0) ?? 'prometheus';
+
+const PROMTOOL = join(dirname(spawnSync('sh', ['-c', `command -v ${PROMETHEUS}`]).stdout.toString().trim() || '/usr/bin/x'), 'promtool');
+
+/** The YAML blocks of docs/prometheus.md: the scrape config and the rules, as a reader copies them. */
+function docBlocks(): { config: string; rules: string } {
+  const blocks = [...readFileSync(join(ROOT, 'docs/prometheus.md'), 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+  const config = blocks.find((b) => b.includes('scrape_configs:'));
+  const rules = blocks.find((b) => b.includes('groups:'));
+  assert.ok(config && rules, 'docs/prometheus.md has a scrape config and rules');
+  return { config, rules };
+}
+
+/** Every PromQL expression of the Grafana dashboard, its variables set to all hosts and this job. */
+function dashboardExprs(job: string): string[] {
+  const out: string[] = [];
+  const walk = (o: unknown): void => {
+    if (Array.isArray(o)) o.forEach(walk);
+    else if (o && typeof o === 'object') {
+      for (const [k, v] of Object.entries(o)) if (k === 'expr' && typeof v === 'string') out.push(v); else walk(v);
+    }
+  };
+  walk(JSON.parse(readFileSync(join(ROOT, 'dashboards/grafana-train-profiler.json'), 'utf8')).panels);
+  return out.map((e) => e.replaceAll('$host', '.*').replaceAll('$job_id', job));
+}
 
 const within = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));
 
@@ -38,9 +62,13 @@ describe('the fleet on a real Prometheus: job energy across nodes', { timeout: 1
     for (let i = 0; i < NODES; i++) nodes.push(await startDaemon({ PROFILER_NODE_NAME: `node-${i}`, PROFILER_METRICS_GRACE_S: '600' }));
     promDir = mkdtempSync(join(tmpdir(), 'profiler-prom-'));
     const targets = nodes.map((t) => `'${new URL(t.url).host}'`).join(', ');
+    // The documented rules with a budget every job passes and no waiting, so the alert must fire here.
+    const { rules } = docBlocks();
+    assert.ok(rules.includes('> 3.6e9') && rules.includes('for: 5m'));
+    writeFileSync(join(promDir, 'rules.yml'), rules.replace('> 3.6e9', '> 1').replace('for: 5m', 'for: 0s'));
     writeFileSync(join(promDir, 'prometheus.yml'), [
-      'global:', '  scrape_interval: 1s', '  scrape_timeout: 900ms', 'scrape_configs:', '  - job_name: train-profiler',
-      '    static_configs:', `      - targets: [${targets}]`, ''].join('\n'));
+      'global:', '  scrape_interval: 1s', '  scrape_timeout: 900ms', '  evaluation_interval: 1s', `rule_files: ['${join(promDir, 'rules.yml')}']`,
+      'scrape_configs:', '  - job_name: train-profiler', '    static_configs:', `      - targets: [${targets}]`, ''].join('\n'));
     const port = await freePort();
     promUrl = `http://127.0.0.1:${port}`;
     prom = spawn(PROMETHEUS, [`--config.file=${join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(promDir, 'data')}`,
@@ -63,6 +91,17 @@ describe('the fleet on a real Prometheus: job energy across nodes', { timeout: 1
     }
     for (const t of nodes) await t.close();
     if (promDir) rmSync(promDir, { recursive: true, force: true });
+  });
+
+  it('the documented scrape config and rules pass promtool', () => {
+    const { config, rules } = docBlocks();
+    writeFileSync(join(promDir, 'doc-config.yml'), config);
+    writeFileSync(join(promDir, 'doc-rules.yml'), rules);
+    const c = spawnSync(PROMTOOL, ['check', 'config', '--syntax-only', join(promDir, 'doc-config.yml')], { encoding: 'utf8' });
+    assert.equal(c.status, 0, c.stdout + c.stderr);
+    const r = spawnSync(PROMTOOL, ['check', 'rules', join(promDir, 'doc-rules.yml')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /SUCCESS: 4 rules found/);
   });
 
   it('sum by (job_id) of profiler_job_energy_joules_total equals the nodes\' own totals; profiler job reads it back', async () => {
@@ -126,6 +165,21 @@ describe('the fleet on a real Prometheus: job energy across nodes', { timeout: 1
     const text = await runCli(['job', JOB, '--prometheus', promUrl], { env: envOf(nodes[0] as TestDaemon) });
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout.toString(), new RegExp(`^job ${JOB} \\(Prometheus .+\\)\\nnode-0 .+ [kM]?J\\nnode-1 .+\\nnode-2 .+\\ntotal .+\\nprojected epoch-energy .+J, power-based .+J$`, 'm'));
+
+    // The documented recording rules and alert, evaluated by this Prometheus.
+    await waitFor(async () => {
+      const r = await query(`job_id:profiler_job_energy_joules_total:sum{job_id="${JOB}"}`);
+      return r.length === 1 && within(Number(r[0]?.value[1]), expected, 0.01);
+    }, 30_000, 'the recorded job energy');
+    await waitFor(async () => {
+      const body = await (await fetch(`${promUrl}/api/v1/alerts`)).json() as { data: { alerts: { labels: Record<string, string>; state: string }[] } };
+      return body.data.alerts.some((a) => a.labels.alertname === 'JobProjectedEnergyAboveBudget' && a.labels.job_id === JOB && a.state === 'firing');
+    }, 30_000, 'the budget alert firing for the job');
+    // Every dashboard query parses, and the job view finds the job.
+    for (const e of dashboardExprs(JOB)) {
+      const r = await query(e);
+      if (e.includes(`job_id=~"${JOB}"`)) assert.ok(r.length > 0, `the job view's ${e}`);
+    }
     const none = await runCli(['job', 'no-such-job', '--prometheus', promUrl, '--json'], { env: envOf(nodes[0] as TestDaemon) });
     assert.deepEqual(JSON.parse(none.stdout.toString()).hosts, []);
   });
