@@ -27,14 +27,14 @@ const promError = (message: string, cause?: unknown): ProfilerError =>
 /** One PromQL instant query against a Prometheus server's HTTP API. */
 export async function promQuery(baseUrl: string, query: string, timeoutMs = 10_000): Promise<PromSample[]> {
   const url = `${baseUrl.replace(/\/+$/, '')}/api/v1/query?query=${encodeURIComponent(query)}`;
-  let body: unknown;
+  let res: Response;
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    body = await res.json();
+    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     throw promError(`no query answer from Prometheus at ${baseUrl}: ${err instanceof Error ? err.message : String(err)}`, err);
   }
+  const body: unknown = await res.json().catch(() => null);
   if (Value.Check(ErrorAnswer, body)) throw promError(`Prometheus at ${baseUrl} refused the query: ${body.error}`);
-  if (!Value.Check(VectorAnswer, body)) throw promError(`${baseUrl} did not answer as Prometheus' query API (/api/v1/query)`);
+  if (!Value.Check(VectorAnswer, body)) throw promError(`${baseUrl} did not answer as Prometheus' query API (/api/v1/query, HTTP ${res.status})`);
   return body.data.result.map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
 }

@@ -107,7 +107,23 @@ describe('the fleet on a real Prometheus: job energy across nodes', { timeout: 1
   it('sum by (job_id) of profiler_job_energy_joules_total equals the nodes\' own totals; profiler job reads it back', async () => {
     const runs = [0, 0, 1, 2].map((n, rank) => runCli(['run', '--job', JOB, '--quiet', '--', 'sleep', '2'],
       { env: envOf(nodes[n] as TestDaemon, { RANK: String(rank) }) }));
-    for (const r of await Promise.all(runs)) assert.equal(r.code, 0, r.stderr);
+    // node-0's job counter read while its runs live: it only goes up (the runs' ends re-integrate it from scratch).
+    const seen: number[] = [];
+    let done = false;
+    const watch = (async () => {
+      while (!done) {
+        const m = (await nodes[0]?.daemon.app.inject({ method: 'GET', url: '/metrics' }))?.body
+          .match(new RegExp(`^profiler_job_energy_joules_total\\{job_id="${JOB}",host="node-0"\\} (\\S+)$`, 'm'));
+        if (m) seen.push(Number(m[1]));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const ended = await Promise.all(runs);
+    done = true;
+    await watch;
+    for (const r of ended) assert.equal(r.code, 0, r.stderr);
+    assert.ok(seen.length >= 3, `read ${seen.length} times`);
+    assert.ok(seen.every((v, i) => i === 0 || v >= (seen[i - 1] as number)), `monotonic: ${seen.join(' ')}`);
 
     // Each node's own total, from its stored samples; its /metrics counter settles on it once the runs are sealed.
     const own = nodes.map((t) => jobJson(t.daemon.set, JOB));
@@ -133,6 +149,8 @@ describe('the fleet on a real Prometheus: job energy across nodes', { timeout: 1
     assert.deepEqual(JSON.parse((await runCli(['runs', '--job', 'other', '--json'], { env: env0 })).stdout.toString()), []);
     const shown = JSON.parse((await runCli(['show', '--job', JOB, '--json'], { env: env0 })).stdout.toString());
     assert.ok(within(shown.energy.totalJ, n0.energy.totalJ, 1e-9));
+    const local = JSON.parse((await runCli(['job', JOB, '--json'], { env: env0 })).stdout.toString());
+    assert.deepEqual({ ...local, runs: local.runs.length }, { ...shown, runs: 2 });
     const shownText = (await runCli(['show', '--job', JOB], { env: env0 })).stdout.toString();
     assert.match(shownText, new RegExp(`^job ${JOB} on node-0: finished, 2 runs, 2 GPUs\n`));
     assert.equal((await runCli(['show', '--job', 'nope'], { env: env0 })).code, 2);
