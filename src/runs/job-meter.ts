@@ -37,11 +37,19 @@ export class JobMeter {
   }
 
   private job(id: string, rows: RunRow[], now: number): JobMetric {
-    const running = rows.some((r) => r.status === 'running');
-    // Finished runs are sealed (their samples stored); a running one is read up to a settled time, as in MeteredEnergy.
-    const target = running ? settledBefore(this.set.cfg, now) : Math.max(...rows.map((r) => r.ended_at ?? r.started_at));
+    // A run is final once its energy is sealed: between the end being recorded and the seal its last samples may
+    // still be on their way.
+    const final = (r: RunRow): boolean => r.status !== 'running' && r.energy !== null;
+    const live = rows.filter((r) => !final(r));
+    // A live run is read up to a settled time, as in MeteredEnergy, and no further than its process tree was last seen
+    // alive: its end (known only when the client reports it, maybe late) then never falls inside a stretch already
+    // counted, so the counter never needs a correction downwards.
+    const settled = settledBefore(this.set.cfg, now);
+    const target = live.length > 0
+      ? Math.min(settled, ...live.map((r) => this.set.runs.lastProcSample(r.rid) ?? settled))
+      : Math.max(...rows.map((r) => r.ended_at ?? r.started_at));
     const spans = deviceSpans(rows, this.set.runs, target);
-    const key = rows.map((r) => `${r.rid}:${r.ended_at ?? ''}:${this.set.runs.devices(r.rid).map((d) => d.id).join('.')}`).join(',');
+    const key = rows.map((r) => `${r.rid}:${final(r) ? r.ended_at : ''}:${this.set.runs.devices(r.rid).map((d) => d.id).join('.')}`).join(',');
     let acc = this.jobs.get(id);
     if (!acc || acc.key !== key) {
       acc = { key, until: Math.min(...rows.map((r) => r.started_at)), gpuJ: 0, reported: acc?.reported ?? 0 };
@@ -52,9 +60,9 @@ export class JobMeter {
       acc.until = target;
     }
     const parts = rows.map((r) => {
-      const e = r.status === 'running' ? this.metered.run(r, now) : r.energy;
+      const e = final(r) ? r.energy : this.metered.run(r, now);
       const totalJ = e === null ? 0 : e.gpuJ + e.ramJ;
-      return { running: r.status === 'running', totalJ, ramJ: e?.ramJ ?? 0, projection: r.analysis?.projection ?? null };
+      return { running: !final(r), totalJ, ramJ: e?.ramJ ?? 0, projection: r.analysis?.projection ?? null };
     });
     acc.reported = Math.max(acc.reported, acc.gpuJ + parts.reduce((a, p) => a + p.ramJ, 0));
     return { id, energyJ: acc.reported, projection: jobProjection(parts, acc.reported) };

@@ -234,6 +234,12 @@ export class RunStore {
     return Object.fromEntries(rows.map((r) => [r.uuid, r.w]));
   }
 
+  /** Time of the run's last stored process-tree sample (one is stored only while the tree has a process), or null. */
+  lastProcSample(rid: number): number | null {
+    const r = this.q('SELECT max(t) AS t FROM proc_samples WHERE rid = ?').get(rid) as { t: number | null };
+    return r.t;
+  }
+
   allDevices(): DeviceRow[] {
     return (this.q(`SELECT * FROM devices WHERE id NOT IN (${IMPORTING_DEVICES}) ORDER BY idx, uuid`).all() as RawDevice[]).map(decodeDevice);
   }

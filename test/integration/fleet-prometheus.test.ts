@@ -12,6 +12,8 @@ import { startDaemon, type TestDaemon } from './api-daemon.js';
 // them every second; one job runs on all of them, twice on node-0 (two ranks sharing both GPUs).
 const JOB = 'fleet-7';
 const NODES = 3;
+// Nine GPU streams on a loaded 2-core machine: the default interval, so a slow fake nvidia-smi is not taken for silent.
+const SAMPLE_MS = '200';
 const PROMETHEUS = ['prometheus', '/usr/bin/prometheus'].find((p) => spawnSync(p, ['--version']).status === 0) ?? 'prometheus';
 
 const PROMTOOL = join(dirname(spawnSync('sh', ['-c', `command -v ${PROMETHEUS}`]).stdout.toString().trim() || '/usr/bin/x'), 'promtool');
@@ -47,7 +49,7 @@ describe('the fleet on a real Prometheus: job energy across nodes', { timeout: 1
   let promUrl = '';
   const envOf = (t: TestDaemon, extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
     const env: NodeJS.ProcessEnv = { ...process.env, PROFILER_HOME: t.home, PROFILER_PORT: new URL(t.url).port,
-      PROFILER_NVIDIA_SMI: t.daemon.config.nvidiaSmi, PROFILER_SAMPLE_MS: '100', ...extra };
+      PROFILER_NVIDIA_SMI: t.daemon.config.nvidiaSmi, PROFILER_SAMPLE_MS: SAMPLE_MS, ...extra };
     for (const k of ['CUDA_VISIBLE_DEVICES', 'SLURM_JOB_ID', 'SLURM_PROCID', 'TORCHELASTIC_RUN_ID', 'RANK']) if (!(k in extra)) delete env[k];
     return env;
   };
@@ -59,7 +61,9 @@ describe('the fleet on a real Prometheus: job energy across nodes', { timeout: 1
   };
 
   before(async () => {
-    for (let i = 0; i < NODES; i++) nodes.push(await startDaemon({ PROFILER_NODE_NAME: `node-${i}`, PROFILER_METRICS_GRACE_S: '600' }));
+    for (let i = 0; i < NODES; i++) {
+      nodes.push(await startDaemon({ PROFILER_NODE_NAME: `node-${i}`, PROFILER_METRICS_GRACE_S: '600', PROFILER_SAMPLE_MS: SAMPLE_MS }));
+    }
     promDir = mkdtempSync(join(tmpdir(), 'profiler-prom-'));
     const targets = nodes.map((t) => `'${new URL(t.url).host}'`).join(', ');
     // The documented rules with a budget every job passes and no waiting, so the alert must fire here.
@@ -105,7 +109,7 @@ describe('the fleet on a real Prometheus: job energy across nodes', { timeout: 1
   });
 
   it('sum by (job_id) of profiler_job_energy_joules_total equals the nodes\' own totals; profiler job reads it back', async () => {
-    const runs = [0, 0, 1, 2].map((n, rank) => runCli(['run', '--job', JOB, '--quiet', '--', 'sleep', '2'],
+    const runs = [0, 0, 1, 2].map((n, rank) => runCli(['run', '--job', JOB, '--quiet', '--', 'sleep', '3'],
       { env: envOf(nodes[n] as TestDaemon, { RANK: String(rank) }) }));
     // node-0's job counter read while its runs live: it only goes up (the runs' ends re-integrate it from scratch).
     const seen: number[] = [];
@@ -130,7 +134,7 @@ describe('the fleet on a real Prometheus: job energy across nodes', { timeout: 1
     for (const [i, j] of own.entries()) {
       assert.equal(j.host, `node-${i}`);
       assert.equal(j.status, 'finished');
-      assert.ok(j.energy.totalJ > 0, `node-${i} measured energy`);
+      assert.ok(j.energy.totalJ > 0, `node-${i} measured energy: ${JSON.stringify({ ...j, runs: j.runs.map((r) => [r.status, r.energy, r.devices.length, r.gpuSource, r.durationS]) })}`);
     }
     const [n0] = own;
     assert.ok(n0);
@@ -156,11 +160,15 @@ describe('the fleet on a real Prometheus: job energy across nodes', { timeout: 1
     assert.equal((await runCli(['show', '--job', 'nope'], { env: env0 })).code, 2);
     for (const [i, t] of nodes.entries()) {
       const total = own[i]?.energy.totalJ ?? 0;
+      let last = 'none';
       await waitFor(async () => {
         const m = (await t.daemon.app.inject({ method: 'GET', url: '/metrics' })).body
           .match(new RegExp(`^profiler_job_energy_joules_total\\{job_id="${JOB}",host="node-${i}"\\} (\\S+)$`, 'm'));
+        last = m?.[1] ?? 'none';
         return m !== null && within(Number(m[1]), total, 1e-6);
-      }, 30_000, `node-${i}'s /metrics job counter at its own total`);
+      }, 30_000, `node-${i}'s /metrics job counter at its own total`).catch((err: Error) => {
+        throw new Error(`${err.message}: ${last} J, own ${total} J; ${JSON.stringify(own[i]?.runs.map((r) => [r.energy, r.startedAt, r.endedAt]))}`);
+      });
     }
 
     const expected = own.reduce((a, j) => a + j.energy.totalJ, 0);
