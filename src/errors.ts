@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   PROF_ERR_HOST_MEMORY: 'system memory could not be read, or the reading is not plausible (500)',
   PROF_ERR_IO: 'a file or folder could not be read or written: permissions, a missing folder, a full disk (500)',
   PROF_ERR_INTERNAL: 'a bug or a broken installation; see the daemon log (500)',
+  PROF_ERR_PROMETHEUS: '`profiler job --prometheus`: the server did not answer, answered an error, or not the query API (503)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,6 +1,7 @@
 import type { ExportFormat, ExportOptions, ExportPart } from '../export/index.js';
 import type { ProjectionJson } from '../analysis/estimators/index.js';
 import type { EpochMark, FinishRequest, NewRun, RunListener } from '../runs/lifecycle.js';
+import type { JobMetric } from '../runs/job-meter.js';
 import type { MeteredRun, StreamTotal } from '../runs/metered.js';
 import type { EpochJson, RunJson, StabilizationJson } from '../runs/report.js';
 import type { Clock, Scheduler } from '../platform/clock.js';
@@ -31,6 +32,10 @@ export interface SamplesJson {
 export interface MetricsSnapshot {
   running: { id: string; energy: MeteredRun; projection: ProjectionJson | null }[];
   finished: { id: string; energy: RunEnergy; projection: ProjectionJson | null }[];
+  /** Jobs with a running run or a run finished within the grace period, on this node (`host`). */
+  jobs: JobMetric[];
+  host: string;
+  graceS: number;
   gpus: StreamTotal[];
   samplers: SamplerHealth[];
   samplesReceived: number;
@@ -44,7 +49,7 @@ export interface ApiQueries {
   health(): Record<string, unknown>;
   devices(): { devices: DeviceJson[]; warnings: string[] };
   resolve(ref: string): RunRow;
-  list(o: { status?: RunStatus; limit: number }): RunRow[];
+  list(o: { status?: RunStatus; jobId?: string; limit: number }): RunRow[];
   running(): RunRow[];
   runDevices(run: RunRow): { uuid: string; idx: number | null }[];
   report(run: RunRow, o: { epochs: boolean }): RunJson;

@@ -1,23 +1,28 @@
 import type { MetricsSnapshot } from './deps.js';
 import { PromWriter, type Labels } from './prometheus.js';
 
-/** How long a finished run keeps its final energy series before it drops out of /metrics. */
-export const FINISHED_RUN_RETENTION_MS = 15 * 60_000;
-
 type Parts = { gpuJ: number; ramJ: number; cpuJ: number | null };
+type Projected = { powerBasedJ?: number | null; epochEnergyBasedJ?: number | null } | null;
+type Series = [Labels, number][];
 
-function runFamilies(m: MetricsSnapshot): { energy: [Labels, number][]; projected: [Labels, number][] } {
-  const energy: [Labels, number][] = [];
-  const projected: [Labels, number][] = [];
+/** Each known projection of `p` as (labels + method) samples. */
+function projectedOf(labels: Labels, p: Projected): Series {
+  const out: Series = [];
+  if (p?.powerBasedJ != null) out.push([{ ...labels, method: 'power_based' }, p.powerBasedJ]);
+  if (p?.epochEnergyBasedJ != null) out.push([{ ...labels, method: 'epoch_energy' }, p.epochEnergyBasedJ]);
+  return out;
+}
+
+function runFamilies(m: MetricsSnapshot): { energy: Series; projected: Series } {
+  const energy: Series = [];
+  const projected: Series = [];
   const component = (id: string, parts: Parts): void => {
     energy.push([{ run_id: id, component: 'gpu' }, parts.gpuJ], [{ run_id: id, component: 'ram' }, parts.ramJ]);
     if (parts.cpuJ !== null) energy.push([{ run_id: id, component: 'cpu' }, parts.cpuJ]);
   };
   for (const r of [...m.running, ...m.finished]) {
     component(r.id, r.energy);
-    const p = r.projection;
-    if (p?.powerBasedJ != null) projected.push([{ run_id: r.id, method: 'power_based' }, p.powerBasedJ]);
-    if (p?.epochEnergyBasedJ != null) projected.push([{ run_id: r.id, method: 'epoch_energy' }, p.epochEnergyBasedJ]);
+    projected.push(...projectedOf({ run_id: r.id }, r.projection));
   }
   return { energy, projected };
 }
@@ -26,6 +31,7 @@ function runFamilies(m: MetricsSnapshot): { energy: [Labels, number][]; projecte
 export function renderMetrics(m: MetricsSnapshot, hub: { clients: number; dropped: number }): string {
   const { energy, projected } = runFamilies(m);
   const gpus = m.gpus;
+  const grace = `${m.graceS} s`;
   return new PromWriter()
     .family('profiler_gpu_energy_joules_total', 'counter', 'GPU energy integrated (trapezoid) from the sample stream since the daemon started.',
       gpus.map((g) => [{ uuid: g.uuid }, g.energyJ]))
@@ -33,8 +39,13 @@ export function renderMetrics(m: MetricsSnapshot, hub: { clients: number; droppe
     .family('profiler_gpu_last_sample_timestamp_seconds', 'gauge', 'Time of the last GPU power reading (nvidia-smi clock).',
       gpus.map((g) => [{ uuid: g.uuid }, g.t / 1000]))
     .family('profiler_run_energy_joules_total', 'counter',
-      'Energy of a run by component: running runs live, finished runs their final value for 15 minutes after the end.', energy)
+      `Energy of a run by component: running runs live, finished runs their final value for ${grace} after the end.`, energy)
     .family('profiler_run_projected_energy_joules', 'gauge', 'Projected total energy of a run by estimator.', projected)
+    .family('profiler_job_energy_joules_total', 'counter',
+      `Energy (GPU + RAM) of a job's runs on this node, a GPU shared by its runs counted once; shown while a run lives and ${grace} after.`,
+      m.jobs.map((j) => [{ job_id: j.id, host: m.host }, j.energyJ]))
+    .family('profiler_job_projected_energy_joules', 'gauge', 'Projected total energy of a job on this node by estimator.',
+      m.jobs.flatMap((j) => projectedOf({ job_id: j.id, host: m.host }, j.projection)))
     .family('profiler_runs_active', 'gauge', 'Runs being recorded.', [[{}, m.running.length]])
     .family('profiler_sampler_up', 'gauge', '1 when the sampler is producing data.',
       m.samplers.map((h) => [{ sampler: h.name }, h.state === 'running' ? 1 : 0]))

@@ -1,5 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { RUN_ID_RE } from '../store/runs.js';
+import { JOB_ID_RE, RUN_ID_RE } from '../store/runs.js';
 
 // The request and response schemas of the HTTP API: validation, serialization and /docs all come from these.
 
@@ -22,8 +22,17 @@ export const IdParams = Type.Object({
 export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'interrupted', 'imported'] as const;
 export const RunStatusT = Type.Union(RUN_STATUSES.map((s) => Type.Literal(s)));
 
+export const JobRefT = Type.Object({
+  id: Type.String({ pattern: JOB_ID_RE.source }),
+  source: Type.Union([Type.Literal('flag'), Type.Literal('slurm'), Type.Literal('torchelastic')]),
+  host: Type.Optional(Nullable(Type.String({ maxLength: 253 }))),
+  rank: Type.Optional(Nullable(Int(0, 10_000_000))),
+  step: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+}, { additionalProperties: false });
+
 export const ListRunsQuery = Type.Object({
   status: Type.Optional(RunStatusT),
+  job: Type.Optional(Type.String({ pattern: JOB_ID_RE.source })),
   limit: Type.Optional(Int(1, 10000)),
 }, { additionalProperties: false });
 
@@ -38,6 +47,7 @@ export const CreateRunBody = Type.Object({
   cudaVisibleDevices: Type.Optional(Nullable(Type.String({ maxLength: 4096 }))),
   gpus: Type.Optional(Nullable(Type.String({ maxLength: 4096 }))),
   meta: Type.Optional(Type.Record(Type.String({ maxLength: 200 }), Type.String({ maxLength: 1000 }), { maxProperties: 100 })),
+  job: Type.Optional(Nullable(JobRefT)),
 }, { additionalProperties: false });
 
 export const AttachBody = Type.Object({ pid: Int(1, 4194304) }, { additionalProperties: false });
@@ -107,6 +117,9 @@ export const RunJsonT = Type.Object({
   stabilization: Stabilization,
   projection: Projection,
   baselines: Type.Object({}, Open),
+  host: Type.Optional(NStr),
+  job: Type.Optional(Nullable(Type.Object({ id: Type.String(), source: Type.String(), host: NStr, rank: Nullable(Type.Integer()),
+    step: NStr }, Open))),
 }, Open);
 
 export const SamplesQuery = Type.Object({

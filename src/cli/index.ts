@@ -13,13 +13,16 @@ const commands = {
   export: () => import('./commands/export.js'),
   evaluate: () => import('./commands/evaluate.js'),
   estimate: () => import('./commands/estimate.js'),
+  job: () => import('./commands/job.js'),
 };
 
 const USAGE = `usage: profiler <command>
-  run [--name NAME] [--epochs N] [--epoch-pattern REGEX] [--gpus LIST] [--meta KEY=VALUE]… [--quiet] -- CMD [ARG…]
+  run [--name NAME] [--epochs N] [--epoch-pattern REGEX] [--gpus LIST] [--meta KEY=VALUE]… [--job ID] [--quiet] [--pty] -- CMD [ARG…]
   daemon start | stop | status [--json] | run
-  runs [--json] [--limit N]
+  runs [--json] [--limit N] [--job ID]
   show RUN [--json]          RUN: an id, a unique id prefix, or "last"
+  show --job ID [--json]     the job's runs on this node, summed
+  job ID [--prometheus URL [--range DURATION]] [--json]   the job's energy across nodes
   import --gpu-csv FILE [--gpu-csv FILE…] [--epochs-csv FILE] [--mem-csv FILE] [--name NAME] [--meta KEY=VALUE]… [--json]
   export RUN --format csv|json|parquet|nvsmi|codecarbon|hf-card [--per-epoch] [--out PATH] [--force]
   evaluate [--json] [--window-s S] [--grid [--max-window W] [--max-offset K] [--start-epoch N]]
@@ -27,9 +30,10 @@ const USAGE = `usage: profiler <command>
 environment: PROFILER_HOME, PROFILER_PORT, PROFILER_NVIDIA_SMI, PROFILER_SAMPLE_MS, PROFILER_TOKEN (see README)`;
 
 /** The options of `daemon`, `runs` and `show`; a line that does not parse is PROF_ERR_USAGE. */
-function parseShared(args: string[]): { values: { json?: boolean; limit?: string }; positionals: string[] } {
+function parseShared(args: string[]): { values: { json?: boolean; limit?: string; job?: string }; positionals: string[] } {
   try {
-    return parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false }, limit: { type: 'string' } } });
+    return parseArgs({ args, allowPositionals: true,
+      options: { json: { type: 'boolean', default: false }, limit: { type: 'string' }, job: { type: 'string' } } });
   } catch (err) {
     throw usage((err as Error).message, { cause: err });
   }
@@ -53,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'export') return (await commands.export()).exportCommand(config, rest);
   if (cmd === 'evaluate') return (await commands.evaluate()).evaluateCommand(config, rest);
   if (cmd === 'estimate') return (await commands.estimate()).estimateCommand(config, rest);
+  if (cmd === 'job') return (await commands.job()).jobCommand(config, rest);
   const { values, positionals } = parseShared(rest);
   switch (cmd) {
     case 'daemon':
@@ -60,9 +65,11 @@ async function main(argv: string[]): Promise<number> {
     case 'runs': {
       const limit = values.limit === undefined ? null : Number(values.limit);
       if (limit !== null && (!Number.isInteger(limit) || limit < 1)) throw invalid(`--limit must be a positive integer, got "${values.limit}"`);
-      return (await commands.query()).runsCommand(config, { json: values.json ?? false, limit });
+      return (await commands.query()).runsCommand(config, { json: values.json ?? false, limit, job: values.job });
     }
     case 'show':
+      if (values.job !== undefined && positionals.length === 0) return (await commands.job()).localJobCommand(config, values.job, values.json ?? false);
+      if (values.job !== undefined) throw usage('usage: profiler show --job ID [--json] (no RUN with --job)');
       if (positionals.length !== 1) throw usage('usage: profiler show RUN [--json]');
       return (await commands.query()).showCommand(config, positionals[0] as string, { json: values.json ?? false });
     default:

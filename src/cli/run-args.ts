@@ -10,6 +10,8 @@ export interface RunArgs {
   quiet: boolean;
   /** Run the command on a pseudo-terminal (optional package @lydell/node-pty). */
   pty: boolean;
+  /** `--job ID`; checked when the job is resolved (src/cli/job-env.ts). */
+  job: string | null;
   command: string[];
 }
 
@@ -18,7 +20,7 @@ export interface RunArgs {
  * `profiler run python train.py --lr 1` also works; everything after belongs to CMD untouched.
  */
 export function parseRunArgs(argv: string[]): RunArgs {
-  const a: RunArgs = { name: null, epochs: null, epochPattern: null, gpus: null, meta: {}, quiet: false, pty: false, command: [] };
+  const a: RunArgs = { name: null, epochs: null, epochPattern: null, gpus: null, meta: {}, quiet: false, pty: false, job: null, command: [] };
   let i = 0;
   const value = (flag: string): string => {
     const v = argv[++i];
@@ -65,6 +67,9 @@ export function parseRunArgs(argv: string[]): RunArgs {
         a.meta[v.slice(0, k)] = v.slice(k + 1);
         break;
       }
+      case '--job':
+        a.job = get();
+        break;
       case '--quiet':
       case '-q':
         a.quiet = true;

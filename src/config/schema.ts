@@ -83,6 +83,13 @@ export const SettingsSchema = Type.Object({
     default: 475, description: 'grid carbon intensity for emissions reports (g CO₂e/kWh)',
   }),
   pue: Num(1, 10, { default: 1, description: 'power usage effectiveness for emissions reports' }),
+  metricsGraceS: Int(0, 604_800, {
+    default: 600, env: 'PROFILER_METRICS_GRACE_S',
+    description: 'how long a finished run (and its job) keeps its series in `/metrics` after it ended',
+  }),
+  nodeName: Type.Union([Type.String({ minLength: 1, maxLength: 253 }), Type.Null()], {
+    default: null, env: 'PROFILER_NODE_NAME', description: 'this node\'s name in run JSON (`host`) and `/metrics` labels; null: the OS host name',
+  }),
 }, { additionalProperties: false });
 
 /** The settings and `home`, which only PROFILER_HOME (or XDG_DATA_HOME) sets. */

@@ -1,9 +1,10 @@
 import type { ApiDeps, MetricsSnapshot } from '../api/deps.js';
-import { FINISHED_RUN_RETENTION_MS } from '../api/metrics.js';
 import { exportRun } from '../export/index.js';
 import type { Scheduler } from '../platform/clock.js';
 import type { AnalysisService } from '../runs/analysis.js';
 import type { RunListener } from '../runs/lifecycle.js';
+import type { JobMeter } from '../runs/job-meter.js';
+import { nodeName } from '../runs/job-energy.js';
 import type { MeteredEnergy } from '../runs/metered.js';
 import type { RunSet } from '../runs/open.js';
 import { epochJson, runJson, stabilizationJson } from '../runs/report.js';
@@ -21,6 +22,7 @@ export interface ApiSources {
   registry: GpuRegistry;
   analysis: AnalysisService;
   metered: MeteredEnergy;
+  jobs: JobMeter;
   scheduler: Scheduler;
   runListeners: Set<RunListener>;
   gpuListeners: Set<(batch: readonly GpuSample[]) => void>;
@@ -39,11 +41,16 @@ function metrics(s: ApiSources): MetricsSnapshot {
   const now = set.clock.now();
   const running = set.runs.list({ status: 'running' });
   metered.retain(new Set(running.map((r) => r.id)));
-  const finished = set.runs.endedSince(now - FINISHED_RUN_RETENTION_MS, 1000);
+  // Finished runs (and jobs) stay for the grace period only: /metrics stays bounded however many runs the node keeps.
+  const since = now - set.cfg.metricsGraceS * 1000;
+  const finished = set.runs.endedSince(since, 1000);
   return {
     running: running.map((r) => ({ id: r.id, energy: metered.run(r, now), projection: r.analysis?.projection ?? null })),
     // endedSince returns sealed runs only; the guard just tells the type checker.
     finished: finished.flatMap((r) => (r.energy ? [{ id: r.id, energy: r.energy, projection: r.analysis?.projection ?? null }] : [])),
+    jobs: s.jobs.read(set.runs.activeJobs(since), now),
+    host: nodeName(set.cfg),
+    graceS: set.cfg.metricsGraceS,
     gpus: metered.streamTotals(),
     samplers: sampling.health(),
     samplesReceived: sampling.samplesReceived,

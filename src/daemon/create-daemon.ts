@@ -9,6 +9,7 @@ import { systemClock, systemScheduler, type Clock, type Scheduler } from '../pla
 import { pidAlive } from '../platform/process.js';
 import { AnalysisService } from '../runs/analysis.js';
 import type { RunEvent, RunListener } from '../runs/lifecycle.js';
+import { JobMeter } from '../runs/job-meter.js';
 import { MeteredEnergy } from '../runs/metered.js';
 import { openRunSet, type RunSet } from '../runs/open.js';
 import type { DB } from '../store/db.js';
@@ -144,7 +145,8 @@ export function createDaemon(opts: DaemonOptions): Daemon {
   const health = (): Record<string, unknown> => ({ ok: true, pid: process.pid, startedAt, home: cfg.home, version: 1, storage: storage.state,
     activeRuns: runs.list({ status: 'running' }).length, gpuSampler: sampling.gpuHealth, samplers: sampling.health(),
     samplesReceived: sampling.samplesReceived, rowsWritten: samples.rowsWritten, rowsPending: samples.pending, rowsLost: samples.rowsLost });
-  const app = buildApp(apiDepsOf({ set, recorder, sampling, registry, analysis, metered, scheduler, runListeners, gpuListeners, health, storage }),
+  const jobs = new JobMeter(set, metered);
+  const app = buildApp(apiDepsOf({ set, recorder, sampling, registry, analysis, metered, jobs, scheduler, runListeners, gpuListeners, health, storage }),
     { logger: log.child({ mod: 'api' }), token: cfg.token });
   recoverRuns({ set, recorder, log, resume: (run) => sampling.track(run.id, run.rid, run.client_pid) });
   for (const r of runs.list({ status: 'interrupted' })) if (r.analysis === null) void analysis.request(r.id);

@@ -7,6 +7,7 @@ import type { SampleStore } from '../store/samples.js';
 import type { Scheduler, TimerHandle } from '../platform/clock.js';
 import type { EnergyService } from '../runs/energy.js';
 import type { EpochMark, FinishRequest, NewRun, RunEvent } from '../runs/lifecycle.js';
+import { nodeName } from '../runs/job-energy.js';
 
 export interface RecorderHooks {
   /** A run became active: start sampling its devices and process tree. */
@@ -55,7 +56,7 @@ export class Recorder {
     // stored with the row in one INSERT, so a failed write (disk full) leaves no half-created run behind.
     this.samples.flush();
     const baseline = this.runs.idleBaseline(req.startedAt - this.cfg.baselineMs, req.startedAt);
-    const run = this.runs.create({ ...req, clientPid: req.pid, sampleMs: this.cfg.sampleMs, baseline }, req.id);
+    const run = this.runs.create({ ...req, clientPid: req.pid, sampleMs: this.cfg.sampleMs, baseline, host: nodeName(this.cfg) }, req.id);
     this.log.info({ run: run.id, command: req.command }, 'run started');
     this.hooks.onRunStarted(run, req);
     if (req.pid === null) this.watchRequests(run.id);

@@ -1,7 +1,7 @@
 import type { ProjectionJson } from '../analysis/estimators/index.js';
 import type { Stabilization } from '../analysis/stabilization.js';
 import type { RunEnergy } from '../store/run-data.js';
-import type { RunRow, RunStatus } from '../store/runs.js';
+import type { JobRef, RunRow, RunStatus } from '../store/runs.js';
 
 /** A run to register (POST /v1/runs, `profiler run`). */
 export interface NewRun {
@@ -15,6 +15,8 @@ export interface NewRun {
   cudaVisibleDevices: string | null;
   gpus: string | null;
   meta: Record<string, string>;
+  /** The job the run belongs to; the node's name is the daemon's own (`nodeName`). */
+  job?: JobRef | null;
 }
 
 export interface EpochMark {

@@ -4,6 +4,11 @@ import type { RunRow } from '../store/runs.js';
 import { energyParts } from './energy.js';
 import type { RunSet } from './open.js';
 
+/** A time before which every sample is surely stored (they arrive in batches, a few intervals late). */
+export function settledBefore(cfg: Pick<Config, 'sampleMs' | 'processSampleMs' | 'flushMs'>, now: number): number {
+  return now - (2 * Math.max(cfg.sampleMs, cfg.processSampleMs) + cfg.flushMs);
+}
+
 /** Energy of a run so far as /metrics reports it. */
 export interface MeteredRun {
   until: number;
@@ -43,7 +48,7 @@ export class MeteredEnergy {
   /** Energy of a running run up to a settled time (samples before it are surely stored). */
   run(run: RunRow, now: number): MeteredRun {
     const cfg: Config = this.set.cfg;
-    const settled = now - (2 * Math.max(cfg.sampleMs, cfg.processSampleMs) + cfg.flushMs);
+    const settled = settledBefore(cfg, now);
     let acc = this.runs.get(run.id);
     if (!acc) this.runs.set(run.id, (acc = { until: run.started_at, gpuJ: 0, ramJ: 0, cpuJ: null }));
     if (settled > acc.until) {

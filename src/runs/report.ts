@@ -2,7 +2,7 @@ import type { ProjectionJson } from '../analysis/estimators/index.js';
 import type { Stabilization } from '../analysis/stabilization.js';
 import type { EpochRow } from '../store/epochs.js';
 import type { RunEnergy } from '../store/run-data.js';
-import type { RunRow } from '../store/runs.js';
+import type { JobSource, RunRow } from '../store/runs.js';
 import { computeBaselines, type Baselines } from './baselines.js';
 import type { RunSet } from './open.js';
 
@@ -27,6 +27,18 @@ export interface RunJson {
   meta: Record<string, string>;
   /** Mean power of each GPU (by uuid) in the seconds before the run started; {} when none was sampled then. */
   idleBaselineW: Record<string, number>;
+  /** The node's name (null for runs recorded before jobs existed). */
+  host: string | null;
+  job: JobJsonRef | null;
+}
+
+/** CONTRACT.md's `job` of a run: `step` is SLURM's step id where there is one. */
+export interface JobJsonRef {
+  id: string;
+  source: JobSource;
+  host: string | null;
+  rank: number | null;
+  step: string | null;
 }
 
 export interface EpochJson {
@@ -106,6 +118,9 @@ export function runJson(deps: ReportDeps, row: RunRow, opts: { epochs: boolean }
     baselines: computeBaselines(deps.reader, row.rid, devices, row.started_at, end, deps.means),
     meta: row.meta,
     idleBaselineW: row.baseline,
+    host: row.host,
+    job: row.job_id === null ? null
+      : { id: row.job_id, source: row.job_source ?? 'flag', host: row.job_host, rank: row.job_rank, step: row.job_step },
   };
   if (opts.epochs) out.epochs = deps.epochs.list(row.rid).map(epochJson);
   return out;

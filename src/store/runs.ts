@@ -29,6 +29,27 @@ export interface RunRow {
   energy_prefix: EnergyPrefix | null;
   /** The pid of the process still importing this run; such a run is hidden from every query until it is complete. */
   import_pid: number | null;
+  /** The node's name when the run started (null for runs recorded before jobs existed). */
+  host: string | null;
+  job_id: string | null;
+  job_source: JobSource | null;
+  job_host: string | null;
+  job_rank: number | null;
+  job_step: string | null;
+}
+
+/** A job id: what `--job`, SLURM and torchelastic give, short enough for a Prometheus label. */
+export const JOB_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$/;
+
+export type JobSource = 'flag' | 'slurm' | 'torchelastic';
+
+/** The job a run belongs to, as the client resolved it (`profiler run --job`, SLURM, torchelastic). */
+export interface JobRef {
+  id: string;
+  source: JobSource;
+  host: string | null;
+  rank: number | null;
+  step: string | null;
 }
 
 type RawRun = Omit<RunRow, 'command' | 'meta' | 'baseline' | 'energy' | 'analysis' | 'energy_prefix'> & {
@@ -111,14 +132,19 @@ export class RunStore {
     importPid?: number | null;
     /** The idle baseline, stored with the row in one statement (a run is never half-created). */
     baseline?: Record<string, number>;
+    host?: string | null;
+    job?: JobRef | null;
   }, id = newRunId(r.startedAt)): RunRow {
+    const j = r.job ?? null;
     const { lastInsertRowid } = this
       .q(
-        `INSERT INTO runs (id, name, command, cwd, status, started_at, expected_epochs, client_pid, sample_ms, meta, import_pid, baseline)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (id, name, command, cwd, status, started_at, expected_epochs, client_pid, sample_ms, meta, import_pid, baseline,
+           host, job_id, job_source, job_host, job_rank, job_step)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(id, r.name, JSON.stringify(r.command), r.cwd, r.status ?? 'running', r.startedAt, r.expectedEpochs,
-        r.clientPid, r.sampleMs, JSON.stringify(r.meta), r.importPid ?? null, JSON.stringify(r.baseline ?? {}));
+        r.clientPid, r.sampleMs, JSON.stringify(r.meta), r.importPid ?? null, JSON.stringify(r.baseline ?? {}),
+        r.host ?? null, j?.id ?? null, j?.source ?? null, j?.host ?? null, j?.rank ?? null, j?.step ?? null);
     return decodeRun(this.q('SELECT * FROM runs WHERE rid = ?').get(lastInsertRowid) as RawRun);
   }
 
@@ -144,12 +170,21 @@ export class RunStore {
     return rows[0] as RunRow;
   }
 
-  list(opts: { limit?: number; status?: RunStatus } = {}): RunRow[] {
-    const where = opts.status ? `WHERE ${SHOWN} AND status = ?` : `WHERE ${SHOWN}`;
-    const args: unknown[] = opts.status ? [opts.status] : [];
+  list(opts: { limit?: number; status?: RunStatus; jobId?: string } = {}): RunRow[] {
+    const conds = [SHOWN];
+    const args: unknown[] = [];
+    if (opts.status) conds.push('status = ?'), args.push(opts.status);
+    if (opts.jobId !== undefined) conds.push('job_id = ?'), args.push(opts.jobId);
     return (this
-      .q(`SELECT * FROM runs ${where} ORDER BY started_at DESC, rid DESC LIMIT ?`)
+      .q(`SELECT * FROM runs WHERE ${conds.join(' AND ')} ORDER BY started_at DESC, rid DESC LIMIT ?`)
       .all(...args, opts.limit ?? -1) as RawRun[]).map(decodeRun);
+  }
+
+  /** Jobs with a running run or a run ended at or after `since`: the jobs /metrics shows. */
+  activeJobs(since: number): string[] {
+    return (this
+      .q(`SELECT DISTINCT job_id FROM runs WHERE job_id IS NOT NULL AND ${SHOWN} AND (status = 'running' OR ended_at >= ?) ORDER BY job_id`)
+      .all(since) as { job_id: string }[]).map((r) => r.job_id);
   }
 
   /** Ended runs whose end is at or after `since` and whose energy is sealed, newest first. */
@@ -197,6 +232,12 @@ export class RunStore {
       )
       .all(from, to) as { uuid: string; w: number }[];
     return Object.fromEntries(rows.map((r) => [r.uuid, r.w]));
+  }
+
+  /** Time of the run's last stored process-tree sample (one is stored only while the tree has a process), or null. */
+  lastProcSample(rid: number): number | null {
+    const r = this.q('SELECT max(t) AS t FROM proc_samples WHERE rid = ?').get(rid) as { t: number | null };
+    return r.t;
   }
 
   allDevices(): DeviceRow[] {

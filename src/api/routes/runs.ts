@@ -35,7 +35,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
 
   app.get('/v1/runs', {
     schema: { tags: ['runs'], summary: 'Runs, newest first', querystring: ListRunsQuery, response: { 200: Type.Array(RunJsonT), 400: ErrorBody } },
-  }, async (req) => q.list({ status: req.query.status, limit: req.query.limit ?? 100 }).map((r) => q.report(r, { epochs: false })));
+  }, async (req) => q.list({ status: req.query.status, jobId: req.query.job, limit: req.query.limit ?? 100 })
+    .map((r) => q.report(r, { epochs: false })));
 
   app.post('/v1/runs', {
     schema: { tags: ['runs'], summary: 'Register a run', body: CreateRunBody, response: { 201: RunJsonT, ...errors(400, 409) } },
@@ -49,6 +50,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
       id: b.id, name: b.name ?? null, command: b.command, cwd: b.cwd ?? null, pid: b.pid ?? null, startedAt,
       expectedEpochs: b.expectedEpochs ?? null, cudaVisibleDevices: b.cudaVisibleDevices ?? null, gpus: b.gpus ?? null,
       meta: b.meta ?? {},
+      job: b.job ? { id: b.job.id, source: b.job.source, host: b.job.host ?? null, rank: b.job.rank ?? null, step: b.job.step ?? null } : null,
     });
     return reply.code(201).send(q.report(run, { epochs: true }));
   });

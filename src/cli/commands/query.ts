@@ -10,20 +10,26 @@ function table(raw: string[][]): string {
 }
 
 // Runs are read straight from the database, so `runs` and `show` work whether or not the daemon runs.
-export async function runsCommand(cfg: Config, opts: { json: boolean; limit: number | null }): Promise<number> {
-  const list = await withRunSet(cfg, (d) => d.runs.list({ limit: opts.limit ?? 20 }).map((r) => runJson(d, r, { epochs: false })));
+export async function runsCommand(cfg: Config, opts: { json: boolean; limit: number | null; job?: string }): Promise<number> {
+  const list = await withRunSet(cfg, (d) =>
+    d.runs.list({ limit: opts.limit ?? (opts.job === undefined ? 20 : 10_000), jobId: opts.job }).map((r) => runJson(d, r, { epochs: false })));
   if (opts.json) {
     process.stdout.write(JSON.stringify(list, null, 2) + '\n');
+    return 0;
+  }
+  if (list.length === 0 && opts.job !== undefined) {
+    process.stdout.write(`no runs of job ${printable(opts.job)} on this node (home ${cfg.home})\n`);
     return 0;
   }
   if (list.length === 0) {
     process.stdout.write(`no runs yet (home ${cfg.home}); start one with: profiler run -- CMD\n`);
     return 0;
   }
-  const rows = [['ID', 'NAME', 'STATUS', 'STARTED', 'DURATION', 'ENERGY', 'GPUS', 'COMMAND']];
+  const rows = [['ID', 'NAME', 'STATUS', 'STARTED', 'DURATION', 'ENERGY', 'GPUS', 'JOB', 'COMMAND']];
   for (const r of list) {
     rows.push([r.id, r.name ?? '', r.status, r.startedAt.slice(0, 19).replace('T', ' '), fmtDuration(r.durationS),
-      fmtJ(r.energy.totalJ), String(r.devices.length), r.command.join(' ').slice(0, 50)]);
+      fmtJ(r.energy.totalJ), String(r.devices.length), r.job ? `${r.job.id}${r.job.rank === null ? '' : `/${r.job.rank}`}` : '',
+      r.command.join(' ').slice(0, 50)]);
   }
   process.stdout.write(table(rows) + '\n');
   return 0;
@@ -33,6 +39,7 @@ export function formatRun(r: RunJson): string {
   const out = [
     `run ${r.id}${r.name ? ` (${r.name})` : ''}: ${r.status}${r.exitCode !== null ? `, exit ${r.exitCode}` : ''}${r.signal ? `, ${r.signal}` : ''}`,
     `command   ${r.command.join(' ')}`,
+    ...(r.job ? [`job       ${r.job.id} (${r.job.source}${r.job.step === null ? '' : `, step ${r.job.step}`}), rank ${r.job.rank ?? '—'}, host ${r.host ?? r.job.host ?? '—'}`] : []),
     `started   ${r.startedAt}   ended ${r.endedAt ?? '—'}   duration ${fmtDuration(r.durationS)}`,
     `energy    total ${fmtJ(r.energy.totalJ)}  GPU ${fmtJ(r.energy.gpuJ)}  RAM ${fmtJ(r.energy.ramJ)}  CPU ${r.energy.cpuJ === null ? 'not measured' : fmtJ(r.energy.cpuJ)}`,
     `baselines MLCO2 ${fmtJ(r.baselines.mlco2J)}  Green Algorithms ${fmtJ(r.baselines.greenAlgorithmsJ)}`,

@@ -1,4 +1,4 @@
-import { constants } from 'node:os';
+import { constants, hostname } from 'node:os';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { Config } from '../../config/schema.js';
@@ -10,6 +10,7 @@ import { newRunId } from '../../store/runs.js';
 import { Client } from '../client.js';
 import { DaemonLink } from '../daemon-link.js';
 import { OutputGuard } from '../output-guard.js';
+import { resolveJob } from '../job-env.js';
 import { parseRunArgs } from '../run-args.js';
 import { describeError, formatSummary } from '../format.js';
 import { findCommand, ptyOrExplain, runOnPty } from './run-pty.js';
@@ -58,6 +59,7 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
     cudaVisibleDevices: env.CUDA_VISIBLE_DEVICES ?? null,
     gpus: args.gpus,
     meta: args.meta,
+    job: resolveJob(process.env, args.job, hostname()),
   });
   const context = createEpochContext();
   const onEvents = (events: EpochEvent[]): void => {

@@ -84,6 +84,8 @@ describe('config: the environment', () => {
       PROFILER_PROCESS_SAMPLE_MS: 'processSampleMs',
       PROFILER_PROC_ROOT: 'procRoot',
       PROFILER_POWERCAP_ROOT: 'powercapRoot',
+      PROFILER_METRICS_GRACE_S: 'metricsGraceS',
+      PROFILER_NODE_NAME: 'nodeName',
     });
   });
 

@@ -34,6 +34,8 @@ const EXPECTED_RULES: Record<string, string> = {
   orphanAfterMs: 'an integer between 1000 and 3600000',
   carbonIntensityGPerKWh: 'a number between 0 and 5000',
   pue: 'a number between 1 and 10',
+  metricsGraceS: 'an integer between 0 and 604800',
+  nodeName: 'a non-empty string or null',
   'stabilization.gridMs': 'an integer between 0 and 600000',
   'stabilization.m': 'an integer between 3 and 10000',
   'stabilization.L': 'an integer between 1 and 10000',
