@@ -73,7 +73,7 @@ export class IncrementalMatrixProfile {
     }
     const j0 = this.p.l;
     this.append(typeof x === 'number' ? x : NaN);
-    if (this.p.l > j0) this.update(j0, this.p.l - 1);
+    if (this.p.l > j0) this.updateOne(j0);
   }
 
   /** Appends many values (validated first, all or nothing); the new windows' cells are scanned diagonal by diagonal. */
@@ -180,27 +180,96 @@ export class IncrementalMatrixProfile {
     p.inv[j] = 1 / Math.sqrt(ssd / m);
   }
 
-  /**
-   * Cells of new windows j0..j1: on diagonal g they continue its running covariance from covLast[g] (the step of
-   * the batch's walk, same operations in the same order); a diagonal starting here (row 0) starts as the batch's.
-   */
+  /** Windows j0..j1 in pairs sharing each row's loads, an odd last one alone. */
   private update(j0: number, j1: number): void {
+    let j = j0;
+    for (; j < j1; j += 2) this.updateTwo(j);
+    if (j === j1) this.updateOne(j);
+  }
+
+  /** Row 0 of diagonal g = j: the diagonal starts, computed as the batch starts it. */
+  private startDiagonal(j: number): void {
     const p = this.p;
-    const { m, excl, ca, cc, inv } = p;
+    const cov = startCov(p, j);
+    this.covLast[j] = cov;
+    const r = cov * p.inv[j]! * p.inv[0]!;
+    if (r >= this.rho[0]!) offer(this.rho, this.idx, 0, r, j);
+    if (r >= this.rho[j]!) offer(this.rho, this.idx, j, r, 0);
+  }
+
+  /** Cells of one new window j: the last cell of each diagonal g (row j - g) and the new diagonal g = j. */
+  private updateOne(j: number): void {
+    const { m, excl, ca, cc, inv } = this.p;
     const { rho, idx, covLast } = this;
     const c = (m - 1) * (1 / m) * (1 / m);
-    for (let g = excl + 1; g <= j1; g++) {
-      let j = j0 > g ? j0 : g;
-      let cov = j === g ? startCov(p, g) : covLast[g]!;
-      for (; j <= j1; j++) {
-        const i = j - g;
-        if (i > 0) cov += c * (ca[j]! * ca[i]! - cc[j]! * cc[i]!);
-        const r = cov * inv[j]! * inv[i]!;
-        // `>=` is false for NaN: windows holding a missing sample or a constant stretch never win here.
-        if (r >= rho[i]!) offer(rho, idx, i, r, j);
-        if (r >= rho[j]!) offer(rho, idx, j, r, i);
-      }
+    if (j > excl) this.startDiagonal(j);
+    const aj = ca[j]!;
+    const cj = cc[j]!;
+    const vj = inv[j]!;
+    let rj = rho[j]!;
+    for (let i = 1, g = j - 1; g > excl; i++, g--) {
+      // The batch's step `cov += c * (ca[j] * ca[i] - cc[j] * cc[i])`, then r = cov * inv[j] * inv[i].
+      const cov = covLast[g]! + c * (aj * ca[i]! - cj * cc[i]!);
       covLast[g] = cov;
+      const r = cov * vj * inv[i]!;
+      // `>=` is false for NaN: windows holding a missing sample or a constant stretch never win here.
+      if (r >= rho[i]!) offer(rho, idx, i, r, j);
+      if (r >= rj) {
+        offer(rho, idx, j, r, i);
+        rj = rho[j]!;
+      }
+    }
+  }
+
+  /**
+   * New windows j and k = j + 1 in one pass over the rows. Row i meets j on diagonal g = j - i and k on g + 1;
+   * rows ascend, so diagonal g gets j's cell (row i) before k's (row i + 1), the order of the batch's walk.
+   */
+  private updateTwo(j: number): void {
+    const { m, excl, ca, cc, inv } = this.p;
+    const { rho, idx, covLast } = this;
+    const c = (m - 1) * (1 / m) * (1 / m);
+    const k = j + 1;
+    if (j > excl) this.startDiagonal(j);
+    if (k > excl) this.startDiagonal(k);
+    const aj = ca[j]!;
+    const cj = cc[j]!;
+    const vj = inv[j]!;
+    const ak = ca[k]!;
+    const ck = cc[k]!;
+    const vk = inv[k]!;
+    let rj = rho[j]!;
+    let rk = rho[k]!;
+    let i = 1;
+    for (let g = j - 1; g > excl; i++, g--) {
+      const ai = ca[i]!;
+      const ci = cc[i]!;
+      const vi = inv[i]!;
+      const covJ = covLast[g]! + c * (aj * ai - cj * ci);
+      const covK = covLast[g + 1]! + c * (ak * ai - ck * ci);
+      covLast[g] = covJ;
+      covLast[g + 1] = covK;
+      const r0 = covJ * vj * vi;
+      const r1 = covK * vk * vi;
+      if (r0 >= rho[i]!) offer(rho, idx, i, r0, j);
+      if (r1 >= rho[i]!) offer(rho, idx, i, r1, k);
+      if (r0 >= rj) {
+        offer(rho, idx, j, r0, i);
+        rj = rho[j]!;
+      }
+      if (r1 >= rk) {
+        offer(rho, idx, k, r1, i);
+        rk = rho[k]!;
+      }
+    }
+    // k's last row, i = j - excl, lies on diagonal excl + 1, inside j's exclusion zone.
+    if (j > excl) {
+      const g = excl + 1;
+      const cov = covLast[g]! + c * (ak * ca[i]! - ck * cc[i]!);
+      covLast[g] = cov;
+      const r = cov * vk * inv[i]!;
+      if (r >= rho[i]!) offer(rho, idx, i, r, k);
+      if (r >= rho[k]!) offer(rho, idx, k, r, i);
     }
   }
 }

@@ -87,6 +87,20 @@ describe('IncrementalMatrixProfile equals the batch matrixProfile exactly', () =
     });
   }
 
+  it('pushAll in fixed chunks of 2, 3 and 4 from the first value (window pairs near the exclusion zone)', () => {
+    for (const m of [3, 4, 5, 10]) {
+      for (const size of [2, 3, 4]) {
+        const s = noisyStepRamp(90, 700 + m);
+        const inc = new IncrementalMatrixProfile(m);
+        for (let at = 0; at < s.length; at += size) {
+          inc.pushAll(s.subarray(at, at + size));
+          const n = Math.min(s.length, at + size);
+          if (n >= 2 * m) assertExact(inc.profile(), batch(s, n, m), `m = ${m}, chunks of ${size}, n = ${n}`);
+        }
+      }
+    }
+  });
+
   it('gives the same state whether values come one by one or in one pushAll', () => {
     const s = randomWalk(700, 77);
     const a = new IncrementalMatrixProfile(10);
