@@ -186,9 +186,17 @@ describe('IncrementalMatrixProfile snapshots', () => {
     assertExact(inc.profile(), matrixProfile(s.subarray(0, 800), 12), 'original untouched by the snapshot');
   });
 
-  it('memoryBytes counts the arrays: 62 bytes per value, at most doubled by growth', () => {
+  it('stays exact past 4096 rows (the queue is flushed per block of rows), and memoryBytes is 62 B per value', () => {
+    const s = randomWalk(9000, 3);
+    s.fill(1.5, 4000, 4030);
     const inc = new IncrementalMatrixProfile(10);
-    inc.pushAll(randomWalk(5000, 3));
+    inc.pushAll(s.subarray(0, 4990));
+    for (const v of s.subarray(4990, 5000)) inc.push(v);
+    assertExact(inc.profile(), matrixProfile(s.subarray(0, 5000), 10), 'n = 5000');
+    const more = inc.snapshot();
+    more.pushAll(s.subarray(5000, 9000));
+    for (const v of s.subarray(5000, 5007)) more.push(v);
+    assertExact(more.profile(), matrixProfile([...s, ...s.subarray(5000, 5007)], 10), 'n = 9007');
     const bytes = inc.memoryBytes();
     assert.ok(bytes >= 62 * 5000 && bytes <= 2 * 62 * 5000, `${bytes} bytes`);
     assert.equal(inc.snapshot().memoryBytes(), 62 * 5000);
