@@ -24,7 +24,7 @@ export interface Prepared {
 }
 
 // numpy's pairwise summation (what np.mean uses), so window means round like stumpy's.
-function pairwiseSum(a: Float64Array, start: number, n: number): number {
+export function pairwiseSum(a: Float64Array, start: number, n: number): number {
   if (n < 8) {
     let s = 0;
     for (let i = 0; i < n; i++) s += a[start + i]!;

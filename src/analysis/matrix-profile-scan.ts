@@ -20,7 +20,7 @@ function flush(q: Float64Array, n: number, rho: Float64Array, idx: Int32Array): 
 }
 
 /** Covariance of windows 0 and g, computed directly as stumpy does at the start of each diagonal. */
-function startCov(p: Prepared, g: number): number {
+export function startCov(p: Prepared, g: number): number {
   const { m, t, mu } = p;
   const mu0 = mu[0]!;
   const mug = mu[g]!;

@@ -9,6 +9,7 @@ import { benchApi, benchImportFigures } from './figures.js';
 import { benchDaemon } from './daemon.js';
 import { benchLatency } from './latency.js';
 import { benchMatrixProfile } from './matrix-profile.js';
+import { benchMatrixProfileIncremental } from './matrix-profile-incremental.js';
 import { benchPassthrough } from './passthrough.js';
 import { benchScaling } from './scaling.js';
 import { benchStabilization } from './stabilization.js';
@@ -24,6 +25,7 @@ export interface BenchOpts {
 /** Registered benchmarks, run in order. */
 const BENCHMARKS: Array<{ name: string; run: (opts: BenchOpts) => Promise<Figure[]> }> = [
   { name: 'matrix-profile', run: benchMatrixProfile },
+  { name: 'matrix-profile-incremental', run: benchMatrixProfileIncremental },
   { name: 'stabilization', run: benchStabilization },
   { name: 'store', run: benchStore },
   { name: 'daemon', run: benchDaemon },
