@@ -48,6 +48,10 @@ export const CreateRunBody = Type.Object({
   gpus: Type.Optional(Nullable(Type.String({ maxLength: 4096 }))),
   meta: Type.Optional(Type.Record(Type.String({ maxLength: 200 }), Type.String({ maxLength: 1000 }), { maxProperties: 100 })),
   job: Type.Optional(Nullable(JobRefT)),
+  budget: Type.Optional(Nullable(Type.Object({
+    limitJ: Type.Number({ exclusiveMinimum: 0, maximum: 1e18 }),
+    action: Type.Union([Type.Literal('warn'), Type.Literal('stop')]),
+  }, { additionalProperties: false }))),
 }, { additionalProperties: false });
 
 export const AttachBody = Type.Object({ pid: Int(1, 4194304) }, { additionalProperties: false });
@@ -120,6 +124,7 @@ export const RunJsonT = Type.Object({
   host: Type.Optional(NStr),
   job: Type.Optional(Nullable(Type.Object({ id: Type.String(), source: Type.String(), host: NStr, rank: Nullable(Type.Integer()),
     step: NStr }, Open))),
+  budget: Type.Optional(Nullable(Type.Object({ limitJ: Type.Number(), action: Type.String(), exceeded: Type.Boolean(), at: NStr, reason: NStr }, Open))),
 }, Open);
 
 export const SamplesQuery = Type.Object({

@@ -73,6 +73,49 @@ export class Client {
     return daemonUnreachable(`cannot reach the daemon at ${this.baseUrl}: ${err.message}`, { cause: err });
   }
 
+  /**
+   * Follows a Server-Sent Events stream (`GET path`), calling onEvent per event with its parsed JSON data; onEnd once
+   * the stream ends or fails. The socket never holds the process open.
+   */
+  events(path: string, onEvent: (kind: string, data: unknown) => void, onEnd: () => void): { close(): void } {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let ended = false;
+    const end = (): void => {
+      if (!ended) (ended = true), onEnd();
+    };
+    const req = httpRequest(this.baseUrl + path, { method: 'GET', headers }, (res) => {
+      if ((res.statusCode ?? 0) >= 400) {
+        res.resume();
+        end();
+        return;
+      }
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        for (let k = buf.indexOf('\n\n'); k >= 0; k = buf.indexOf('\n\n')) {
+          const block = buf.slice(0, k);
+          buf = buf.slice(k + 2);
+          const kind = /^event: ?(.*)$/m.exec(block)?.[1];
+          const data = /^data: ?(.*)$/m.exec(block)?.[1];
+          if (kind === undefined || data === undefined) continue;
+          try {
+            onEvent(kind, JSON.parse(data) as unknown);
+          } catch {
+            // a malformed event is skipped; the stream goes on
+          }
+        }
+      });
+      res.on('end', end);
+      res.on('error', end);
+    });
+    req.on('socket', (s) => s.unref());
+    req.on('error', end);
+    req.end();
+    return { close: () => req.destroy() };
+  }
+
   /** The daemon's health, or null when nothing answers. */
   async health(timeoutMs = 1000): Promise<Record<string, unknown> | null> {
     try {

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { asProfilerError, daemonUnreachable, hasCode } from '../errors.js';
-import type { RunJson } from '../runs/report.js';
+import type { BudgetJson, RunJson } from '../runs/report.js';
 import type { Client } from './client.js';
 import { saveOutcome } from '../runs/outcomes.js';
 import { ensureDaemon } from './daemon-control.js';
@@ -29,6 +29,8 @@ export class DaemonLink {
   private restartFailure: string | null = null;
   readonly problems: string[] = [];
   restarts = 0;
+  private budgetStream: { close(): void } | null = null;
+  private onBudget: ((budget: BudgetJson) => void) | null = null;
   private constructor(
     private readonly cfg: Config,
     private readonly runId: string,
@@ -57,6 +59,7 @@ export class DaemonLink {
       this.registered = true;
       this.heartbeat = setInterval(() => void this.checkAlive(), 2000);
       this.heartbeat.unref();
+      this.followBudget();
       void this.pump();
     } catch (err) {
       this.problems.push(`could not register the run with the daemon: ${describeError(err)}`);
@@ -91,7 +94,7 @@ export class DaemonLink {
     if (!this.client || this.pumping || this.checking) return;
     this.checking = true;
     try {
-      if (await this.client.health(1000)) return;
+      if (await this.client.health(1000)) return this.followBudget();
       await this.ensure(this.cfg);
       this.restarts++;
       this.problems.push('the daemon stopped during the run and was restarted: samples in between are missing (a gap)');
@@ -102,6 +105,23 @@ export class DaemonLink {
     } finally {
       this.checking = false;
     }
+  }
+
+  /** Calls back once when the daemon says the run exceeded its budget (followed over the run's event stream). */
+  watchBudget(cb: (budget: BudgetJson) => void): void {
+    this.onBudget = cb;
+    this.followBudget();
+  }
+
+  private followBudget(): void {
+    if (!this.onBudget || this.budgetStream || !this.registered || !this.client) return;
+    this.budgetStream = this.client.events(`/v1/runs/${this.runId}/events`, (kind, data) => {
+      const budget = (data as { budget?: BudgetJson } | null)?.budget;
+      if (kind !== 'budget' || !budget?.exceeded || !this.onBudget) return;
+      const cb = this.onBudget;
+      this.onBudget = null; // once
+      cb(budget);
+    }, () => (this.budgetStream = null)); // dropped (a daemon restart): the next heartbeat follows it again
   }
 
   mark(body: object): void {
@@ -137,6 +157,8 @@ export class DaemonLink {
   /** Sends what is left and finishes the run; resolves to the run JSON, or null with the reason in `problems`. */
   async finish(body: { exitCode: number | null; signal: string | null; endedAt: number; status?: 'failed' }): Promise<RunJson | null> {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    this.onBudget = null;
+    this.budgetStream?.close();
     if (!this.registered || !this.client) {
       if (this.maybeRegistered) this.saveOutcome(body);
       return null;

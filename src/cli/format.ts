@@ -61,9 +61,17 @@ export function formatSummary(r: RunJson): string {
     );
   }
   if (r.devices.length === 0) lines.push('profiler: no GPU was measured (nvidia-smi unavailable or no GPU matched): host metrics only');
+  const b = r.budget ?? null;
+  if (b) lines.push(`profiler: ${budgetLine(b)}`);
   if (e.gaps > 0) lines.push(`profiler: ${e.gaps} gap(s) in the GPU samples were not bridged; GPU coverage ${(e.gpuCoverage * 100).toFixed(1)} %`);
   lines.push(`profiler: details: profiler show ${r.id}`);
   return printable(lines.join('\n'));
+}
+
+/** "budget 500 J (stop): exceeded at …: why" or "budget 500 J (warn): not exceeded". */
+export function budgetLine(b: NonNullable<RunJson['budget']>): string {
+  const head = `budget ${fmtJ(b.limitJ)} (${b.action})`;
+  return b.exceeded ? `${head}: exceeded at ${b.at ?? '?'}: ${b.reason ?? ''}` : `${head}: not exceeded`;
 }
 
 /** One error as the CLI prints it: the code ends the message's first line (a usage text after it stays below). */

@@ -1,5 +1,6 @@
 import { compileEpochPattern } from '../epochs/index.js';
 import { invalid, usage } from '../errors.js';
+import { parseEnergy, type BudgetSpec } from '../runs/budget.js';
 
 export interface RunArgs {
   name: string | null;
@@ -12,6 +13,8 @@ export interface RunArgs {
   pty: boolean;
   /** `--job ID`; checked when the job is resolved (src/cli/job-env.ts). */
   job: string | null;
+  /** `--budget ENERGY [--on-budget warn|stop]`. */
+  budget: BudgetSpec | null;
   command: string[];
 }
 
@@ -20,7 +23,8 @@ export interface RunArgs {
  * `profiler run python train.py --lr 1` also works; everything after belongs to CMD untouched.
  */
 export function parseRunArgs(argv: string[]): RunArgs {
-  const a: RunArgs = { name: null, epochs: null, epochPattern: null, gpus: null, meta: {}, quiet: false, pty: false, job: null, command: [] };
+  const a: RunArgs = { name: null, epochs: null, epochPattern: null, gpus: null, meta: {}, quiet: false, pty: false, job: null, budget: null, command: [] };
+  let onBudget: string | null = null;
   let i = 0;
   const value = (flag: string): string => {
     const v = argv[++i];
@@ -77,9 +81,26 @@ export function parseRunArgs(argv: string[]): RunArgs {
       case '--pty':
         a.pty = true;
         break;
+      case '--budget': {
+        const v = get();
+        try {
+          a.budget = { limitJ: parseEnergy(v), action: 'warn' };
+        } catch (err) {
+          throw invalid(`profiler run: --budget: ${(err as Error).message}`);
+        }
+        break;
+      }
+      case '--on-budget':
+        onBudget = get();
+        if (onBudget !== 'warn' && onBudget !== 'stop') throw invalid(`profiler run: --on-budget is warn or stop, got "${onBudget}"`);
+        break;
       default:
         throw usage(`profiler run: unknown option "${arg}" (put the command after --)`);
     }
+  }
+  if (onBudget !== null) {
+    if (!a.budget) throw usage('profiler run: --on-budget needs --budget ENERGY');
+    a.budget.action = onBudget as BudgetSpec['action'];
   }
   a.command = argv.slice(i);
   if (a.command.length === 0) throw usage('profiler run: no command given: profiler run [options] -- CMD [ARG…]');

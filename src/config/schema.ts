@@ -78,6 +78,10 @@ export const SettingsSchema = Type.Object({
     default: 15000,
     description: 'a run whose command is gone this long without being finished (its client died) is marked interrupted',
   }),
+  budgetCheckMs: Int(100, 600_000, { default: 2000, description: 'how often the daemon checks running runs against their `--budget`' }),
+  budgetGraceMs: Int(0, 3_600_000, {
+    default: 10_000, description: 'with `--on-budget stop`: SIGKILL this long after the SIGTERM if the command is still running',
+  }),
   stabilization: StabilizationSchema,
   carbonIntensityGPerKWh: Num(0, 5000, {
     default: 475, description: 'grid carbon intensity for emissions reports (g CO₂e/kWh)',

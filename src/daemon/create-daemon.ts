@@ -19,6 +19,7 @@ import type { EnergyService } from '../runs/energy.js';
 import { detectStabilizationInWorker } from '../analysis/stabilization-worker.js';
 import type { Stabilization, StabilizationInput } from '../analysis/stabilization.js';
 import { apiDepsOf } from './api-deps.js';
+import { BudgetWatch } from './budget-watch.js';
 import { Attributor } from './attributor.js';
 import { GpuRegistry, type InventoryReader } from './gpu-registry.js';
 import { Recorder } from './recorder.js';
@@ -146,6 +147,8 @@ export function createDaemon(opts: DaemonOptions): Daemon {
     activeRuns: runs.list({ status: 'running' }).length, gpuSampler: sampling.gpuHealth, samplers: sampling.health(),
     samplesReceived: sampling.samplesReceived, rowsWritten: samples.rowsWritten, rowsPending: samples.pending, rowsLost: samples.rowsLost });
   const jobs = new JobMeter(set, metered);
+  const budgets = new BudgetWatch(runs, metered, emit, clock, scheduler, log.child({ mod: 'budget' }), cfg.budgetCheckMs);
+  runListeners.add(budgets.onRun);
   const app = buildApp(apiDepsOf({ set, recorder, sampling, registry, analysis, metered, jobs, scheduler, runListeners, gpuListeners, health, storage }),
     { logger: log.child({ mod: 'api' }), token: cfg.token });
   recoverRuns({ set, recorder, log, resume: (run) => sampling.track(run.id, run.rid, run.client_pid) });
@@ -168,6 +171,7 @@ export function createDaemon(opts: DaemonOptions): Daemon {
     },
     async close(): Promise<void> {
       recorder.close();
+      budgets.close();
       storage.close();
       scheduler.clear(outcomeTimer);
       attributor.close();

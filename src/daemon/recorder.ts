@@ -56,7 +56,8 @@ export class Recorder {
     // stored with the row in one INSERT, so a failed write (disk full) leaves no half-created run behind.
     this.samples.flush();
     const baseline = this.runs.idleBaseline(req.startedAt - this.cfg.baselineMs, req.startedAt);
-    const run = this.runs.create({ ...req, clientPid: req.pid, sampleMs: this.cfg.sampleMs, baseline, host: nodeName(this.cfg) }, req.id);
+    const budget = req.budget ? { ...req.budget, exceeded: false, at: null, reason: null } : null;
+    const run = this.runs.create({ ...req, clientPid: req.pid, sampleMs: this.cfg.sampleMs, baseline, host: nodeName(this.cfg), budget }, req.id);
     this.log.info({ run: run.id, command: req.command }, 'run started');
     this.hooks.onRunStarted(run, req);
     if (req.pid === null) this.watchRequests(run.id);

@@ -1,6 +1,6 @@
 import type { ProjectionJson } from '../analysis/estimators/index.js';
 import type { Stabilization } from '../analysis/stabilization.js';
-import type { RunEnergy } from '../store/run-data.js';
+import type { RunBudget, RunEnergy } from '../store/run-data.js';
 import type { JobRef, RunRow, RunStatus } from '../store/runs.js';
 
 /** A run to register (POST /v1/runs, `profiler run`). */
@@ -17,6 +17,8 @@ export interface NewRun {
   meta: Record<string, string>;
   /** The job the run belongs to; the node's name is the daemon's own (`nodeName`). */
   job?: JobRef | null;
+  /** `profiler run --budget E --on-budget A`: the daemon says when the run exceeds it (a `budget` event). */
+  budget?: { limitJ: number; action: 'warn' | 'stop' } | null;
 }
 
 export interface EpochMark {
@@ -41,6 +43,7 @@ export interface RunEventData {
   status: { status: RunStatus; energy: RunEnergy };
   stabilization: { stabilization: Stabilization | null };
   projection: { projection: ProjectionJson };
+  budget: { budget: RunBudget };
 }
 
 export type RunEventKind = keyof RunEventData;

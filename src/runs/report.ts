@@ -30,6 +30,16 @@ export interface RunJson {
   /** The node's name (null for runs recorded before jobs existed). */
   host: string | null;
   job: JobJsonRef | null;
+  /** CONTRACT.md's `budget`, `at` as ISO-8601, with why it was exceeded. */
+  budget: BudgetJson | null;
+}
+
+export interface BudgetJson {
+  limitJ: number;
+  action: 'warn' | 'stop';
+  exceeded: boolean;
+  at: string | null;
+  reason: string | null;
 }
 
 /** CONTRACT.md's `job` of a run: `step` is SLURM's step id where there is one. */
@@ -121,6 +131,7 @@ export function runJson(deps: ReportDeps, row: RunRow, opts: { epochs: boolean }
     host: row.host,
     job: row.job_id === null ? null
       : { id: row.job_id, source: row.job_source ?? 'flag', host: row.job_host, rank: row.job_rank, step: row.job_step },
+    budget: row.budget === null ? null : { ...row.budget, at: row.budget.at === null ? null : isoLocal(row.budget.at) },
   };
   if (opts.epochs) out.epochs = deps.epochs.list(row.rid).map(epochJson);
   return out;

@@ -34,3 +34,13 @@ export interface RunAnalysis {
   /** Closed epochs when the stabilization was last computed. */
   decidedAtEpochs?: number;
 }
+
+/** A run's energy budget (the run JSON's `budget`, CONTRACT.md) and whether, when and why it was exceeded. */
+export interface RunBudget {
+  limitJ: number;
+  action: 'warn' | 'stop';
+  exceeded: boolean;
+  /** When it was found exceeded, epoch ms; null while it is not. */
+  at: number | null;
+  reason: string | null;
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { invalid, notFound } from '../errors.js';
 import { statementCache, type DB } from './db.js';
-import type { EnergyPrefix, RunAnalysis, RunEnergy } from './run-data.js';
+import type { EnergyPrefix, RunAnalysis, RunBudget, RunEnergy } from './run-data.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'imported';
 
@@ -36,6 +36,7 @@ export interface RunRow {
   job_host: string | null;
   job_rank: number | null;
   job_step: string | null;
+  budget: RunBudget | null;
 }
 
 /** A job id: what `--job`, SLURM and torchelastic give, short enough for a Prometheus label. */
@@ -52,11 +53,12 @@ export interface JobRef {
   step: string | null;
 }
 
-type RawRun = Omit<RunRow, 'command' | 'meta' | 'baseline' | 'energy' | 'analysis' | 'energy_prefix'> & {
+type RawRun = Omit<RunRow, 'command' | 'meta' | 'baseline' | 'energy' | 'analysis' | 'energy_prefix' | 'budget'> & {
   command: string; meta: string; baseline: string; energy: string | null; analysis: string | null; energy_prefix: string | null;
+  budget: string | null;
 };
 
-const JSON_COLUMNS = new Set(['command', 'meta', 'baseline', 'energy', 'analysis', 'energy_prefix']);
+const JSON_COLUMNS = new Set(['command', 'meta', 'baseline', 'energy', 'analysis', 'energy_prefix', 'budget']);
 
 const parse = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
 
@@ -70,6 +72,7 @@ export function decodeRun(r: RawRun): RunRow {
     energy: parse<RunEnergy>(r.energy),
     analysis: parse<RunAnalysis>(r.analysis),
     energy_prefix: parse<EnergyPrefix>(r.energy_prefix),
+    budget: parse<RunBudget>(r.budget),
   };
 }
 
@@ -134,17 +137,19 @@ export class RunStore {
     baseline?: Record<string, number>;
     host?: string | null;
     job?: JobRef | null;
+    budget?: RunBudget | null;
   }, id = newRunId(r.startedAt)): RunRow {
     const j = r.job ?? null;
     const { lastInsertRowid } = this
       .q(
         `INSERT INTO runs (id, name, command, cwd, status, started_at, expected_epochs, client_pid, sample_ms, meta, import_pid, baseline,
-           host, job_id, job_source, job_host, job_rank, job_step)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           host, job_id, job_source, job_host, job_rank, job_step, budget)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(id, r.name, JSON.stringify(r.command), r.cwd, r.status ?? 'running', r.startedAt, r.expectedEpochs,
         r.clientPid, r.sampleMs, JSON.stringify(r.meta), r.importPid ?? null, JSON.stringify(r.baseline ?? {}),
-        r.host ?? null, j?.id ?? null, j?.source ?? null, j?.host ?? null, j?.rank ?? null, j?.step ?? null);
+        r.host ?? null, j?.id ?? null, j?.source ?? null, j?.host ?? null, j?.rank ?? null, j?.step ?? null,
+        r.budget ? JSON.stringify(r.budget) : null);
     return decodeRun(this.q('SELECT * FROM runs WHERE rid = ?').get(lastInsertRowid) as RawRun);
   }
 

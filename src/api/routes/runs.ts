@@ -51,6 +51,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
       expectedEpochs: b.expectedEpochs ?? null, cudaVisibleDevices: b.cudaVisibleDevices ?? null, gpus: b.gpus ?? null,
       meta: b.meta ?? {},
       job: b.job ? { id: b.job.id, source: b.job.source, host: b.job.host ?? null, rank: b.job.rank ?? null, step: b.job.step ?? null } : null,
+      budget: b.budget ?? null,
     });
     return reply.code(201).send(q.report(run, { epochs: true }));
   });

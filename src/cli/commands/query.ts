@@ -1,7 +1,7 @@
 import type { Config } from '../../config/schema.js';
 import { withRunSet } from '../../runs/open.js';
 import { runJson, type RunJson } from '../../runs/report.js';
-import { fmtDuration, fmtJ, fmtProjection, printable } from '../format.js';
+import { budgetLine, fmtDuration, fmtJ, fmtProjection, printable } from '../format.js';
 
 function table(raw: string[][]): string {
   const rows = raw.map((r) => r.map(printable));
@@ -58,6 +58,7 @@ export function formatRun(r: RunJson): string {
         `(window of ${p.windowEpochs} epochs after epoch ${p.stableFromEpoch ?? '—'}${p.provisional ? ', provisional' : ''})`,
     );
   }
+  if (r.budget) out.push(`budget    ${budgetLine(r.budget).replace(/^budget /, '')}`);
   if (r.energy.gaps > 0) out.push(`gaps      ${r.energy.gaps} not bridged; GPU coverage ${(r.energy.gpuCoverage * 100).toFixed(1)} %`);
   const ep = r.epochs ?? [];
   out.push(`epochs    ${ep.length}${r.expectedEpochs ? ` of ${r.expectedEpochs} expected` : ''}`);

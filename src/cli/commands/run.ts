@@ -12,6 +12,7 @@ import { DaemonLink } from '../daemon-link.js';
 import { OutputGuard } from '../output-guard.js';
 import { resolveJob } from '../job-env.js';
 import { parseRunArgs } from '../run-args.js';
+import { BudgetAction } from '../budget-action.js';
 import { describeError, formatSummary } from '../format.js';
 import { findCommand, ptyOrExplain, runOnPty } from './run-pty.js';
 
@@ -60,7 +61,9 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
     gpus: args.gpus,
     meta: args.meta,
     job: resolveJob(process.env, args.job, hostname()),
+    budget: args.budget,
   });
+  const budget = args.budget ? new BudgetAction(args.budget, cfg.budgetGraceMs) : null;
   const context = createEpochContext();
   const onEvents = (events: EpochEvent[]): void => {
     const at = Date.now();
@@ -73,10 +76,16 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
   }
   if (pty) {
     const detector = createByteEpochDetector({ pattern: args.epochPattern, context });
-    const [code, signal] = await runOnPty(pty, args.command, env, (b) => onEvents(detector.feed(b)), (pid) => link.attach(pid));
+    let alive = true;
+    const [code, signal] = await runOnPty(pty, args.command, env, (b) => onEvents(detector.feed(b)), (pid) => {
+      link.attach(pid);
+      budget?.arm(link, (sig) => alive && process.kill(pid, sig));
+    });
+    alive = false;
     const endedAt = Date.now();
     onEvents(detector.end());
-    return report(link, args.quiet, id, code, signal, endedAt);
+    budget?.disarm();
+    return report(link, args.quiet, id, code, signal, endedAt, budget?.stopped);
   }
   // Real pipes where we can make them (as a shell would give): on Node's socket pairs a chatty command ran 1.8× slower.
   const pipes = osPipes(2);
@@ -105,6 +114,7 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
   const [outPipe, errPipe] = pipes ? [pipeReader(pipes[0]!.readFd), pipeReader(pipes[1]!.readFd)] : [child.stdout as Readable, child.stderr as Readable];
   const releaseGuard = (): void => guard?.release();
   link.attach(child.pid);
+  budget?.arm(link, (sig) => child.exitCode === null && child.signalCode === null && child.kill(sig));
   const detectors: ByteEpochDetector[] = [0, 1].map(() => createByteEpochDetector({ pattern: args.epochPattern, context }));
   const done = Promise.all([
     passThrough(outPipe, process.stdout, (s) => onEvents((detectors[0] as ByteEpochDetector).feed(s)), releaseGuard),
@@ -123,12 +133,16 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
   await guard?.close();
   for (const d of detectors) onEvents(d.end());
   for (const s of FORWARDED) process.off(s, forward);
-  return report(link, args.quiet, id, code, signal, endedAt);
+  budget?.disarm();
+  return report(link, args.quiet, id, code, signal, endedAt, budget?.stopped);
 }
 
 /** Finishes the run, prints what we have to say (unless quiet) and gives the command's own exit status. */
-async function report(link: DaemonLink, quiet: boolean, id: string, code: number | null, signal: NodeJS.Signals | null, endedAt: number): Promise<number> {
-  const run = await link.finish({ exitCode: code, signal, endedAt });
+async function report(
+  link: DaemonLink, quiet: boolean, id: string, code: number | null, signal: NodeJS.Signals | null, endedAt: number, stopped = false,
+): Promise<number> {
+  // Stopped for its budget: failed whatever the command made of the SIGTERM (the run JSON's budget says why).
+  const run = await link.finish({ exitCode: code, signal, endedAt, ...(stopped ? { status: 'failed' as const } : {}) });
   if (!quiet) {
     for (const p of link.problems) process.stderr.write(`profiler: ${p}\n`);
     if (run) process.stderr.write(formatSummary(run) + '\n');

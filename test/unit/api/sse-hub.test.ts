@@ -14,7 +14,7 @@ function run(over: Partial<RunRow> = {}): RunRow {
   return { rid: 1, id: 'run1abc', name: null, command: [], cwd: null, status: 'running', exit_code: null, signal: null,
     started_at: 0, ended_at: null, expected_epochs: null, client_pid: null, sample_ms: 100, gpu_source: 'all', meta: {},
     baseline: {}, energy: null, analysis: null, energy_prefix: null, import_pid: null, host: null, job_id: null, job_source: null,
-    job_host: null, job_rank: null, job_step: null, ...over };
+    job_host: null, job_rank: null, job_step: null, budget: null, ...over };
 }
 
 type Source = HubSource & { rows: RunRow[]; listeners: Set<RunListener>; gpuListeners: Set<(b: readonly GpuSample[]) => void>;

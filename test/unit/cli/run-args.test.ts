@@ -27,9 +27,11 @@ test('a bad --epoch-pattern is PROF_ERR_EPOCH_PATTERN', () => {
 
 test('good options still parse, and words after the command belong to it', () => {
   const a = parseRunArgs(['--name=x', '--epochs', '3', '--gpus', '0,1', '--meta', 'k=v', '-q', 'python', 'train.py', '--lr', '1']);
-  assert.deepEqual(a, { name: 'x', epochs: 3, epochPattern: null, gpus: '0,1', meta: { k: 'v' }, quiet: true, pty: false, job: null, command: ['python', 'train.py', '--lr', '1'] });
+  assert.deepEqual(a, { name: 'x', epochs: 3, epochPattern: null, gpus: '0,1', meta: { k: 'v' }, quiet: true, pty: false, job: null, budget: null, command: ['python', 'train.py', '--lr', '1'] });
   assert.equal(parseRunArgs(['--pty', '--', 'python', '--pty']).pty, true);
   assert.deepEqual(parseRunArgs(['--', 'python', '--pty']), { ...parseRunArgs(['python']), command: ['python', '--pty'] }, "the command's own --pty is its own");
   assert.equal(parseRunArgs(['--job', 'exp-7', '--', 'true']).job, 'exp-7');
   assert.equal(parseRunArgs(['--job=exp-8', 'true']).job, 'exp-8');
+  assert.deepEqual(parseRunArgs(['--budget', '2.5kWh', '--on-budget=stop', 'true']).budget, { limitJ: 9e6, action: 'stop' });
+  assert.deepEqual(parseRunArgs(['--budget=500J', 'true']).budget, { limitJ: 500, action: 'warn' }, 'warn by default');
 });

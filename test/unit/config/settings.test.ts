@@ -32,6 +32,8 @@ const EXPECTED_RULES: Record<string, string> = {
   daemonStartTimeoutMs: 'an integer between 100 and 120000',
   flushMs: 'an integer between 10 and 5000',
   orphanAfterMs: 'an integer between 1000 and 3600000',
+  budgetCheckMs: 'an integer between 100 and 600000',
+  budgetGraceMs: 'an integer between 0 and 3600000',
   carbonIntensityGPerKWh: 'a number between 0 and 5000',
   pue: 'a number between 1 and 10',
   metricsGraceS: 'an integer between 0 and 604800',

@@ -1,0 +1,54 @@
+import type { Logger } from 'pino';
+import type { Clock, Scheduler, TimerHandle } from '../platform/clock.js';
+import { budgetVerdict } from '../runs/budget.js';
+import type { RunListener } from '../runs/lifecycle.js';
+import type { MeteredEnergy } from '../runs/metered.js';
+import type { RunRow, RunStore } from '../store/runs.js';
+
+/**
+ * Watches the running runs that carry a budget: after each new projection and every `everyMs` (for the measured
+ * energy between epochs), it records the first moment the budget is exceeded and emits one `budget` event; the
+ * client that wraps the command warns or stops it (the daemon itself never signals a command).
+ */
+export class BudgetWatch {
+  private readonly timer: TimerHandle;
+
+  constructor(
+    private readonly runs: RunStore,
+    private readonly metered: MeteredEnergy,
+    private readonly emit: RunListener,
+    private readonly clock: Clock,
+    private readonly scheduler: Scheduler,
+    private readonly log: Logger,
+    everyMs: number,
+  ) {
+    this.timer = scheduler.setInterval(() => this.checkAll(), everyMs);
+  }
+
+  /** The run listener: a new projection may settle the question at once. */
+  readonly onRun: RunListener = (run, e) => {
+    if (e.kind === 'projection') this.check(run.id);
+  };
+
+  checkAll(): void {
+    for (const r of this.runs.list({ status: 'running' })) if (r.budget && !r.budget.exceeded) this.check(r.id);
+  }
+
+  private check(id: string): void {
+    const run: RunRow | undefined = this.runs.byId(id);
+    if (!run?.budget || run.budget.exceeded || run.status !== 'running') return;
+    const now = this.clock.now();
+    const m = this.metered.run(run, now);
+    const reason = budgetVerdict(run.budget, m.gpuJ + m.ramJ + (m.cpuJ ?? 0), run.analysis?.projection ?? null, run.analysis?.stabilization ?? null);
+    if (reason === null) return;
+    const budget = { ...run.budget, exceeded: true, at: now, reason };
+    this.runs.update(run.rid, { budget });
+    this.runs.addEvent(run.rid, 'budget', budget, now);
+    this.log.warn({ run: run.id, action: budget.action }, `budget exceeded: ${reason}`);
+    this.emit({ ...run, budget }, { kind: 'budget', data: { budget } });
+  }
+
+  close(): void {
+    this.scheduler.clear(this.timer);
+  }
+}
