@@ -77,7 +77,8 @@ export class EnergyService {
     const integral = p.gpu;
     const none = { parts: p, integral, method: 'integral' as const, note: null };
     if (this.counters === null || run.status === 'imported') return none;
-    const c = counterParts(this.counters, devices, p.cuts, { extrapolateMs: live ? this.opts(run).gpuMaxGapMs : 0 });
+    // Live: reads still queued for the next flush are not stored yet, so the latest stored one may be that much older.
+    const c = counterParts(this.counters, devices, p.cuts, { extrapolateMs: live ? this.opts(run).gpuMaxGapMs + this.cfg.flushMs : 0 });
     if (c.gpu === null) return { ...none, note: c.note };
     return { parts: { ...p, gpu: c.gpu }, integral, method: 'counter', note: null };
   }
@@ -110,7 +111,7 @@ export class EnergyService {
   /** A running run's energy up to `now`: its prefix plus the open tail (O(tail), not O(run)). */
   live(run: RunRow, now: number): RunEnergy {
     const pre = run.energy_prefix;
-    if (!pre) return this.compute(run, now).energy;
+    if (!pre) return this.compute(run, now, { live: true }).energy;
     const devices = this.runs.devices(run.rid);
     const tail = energyParts(this.samples, run, devices, [pre.until, Math.max(now, pre.until)], this.opts(run));
     const integralJ = pre.gpuJ + (tail.gpu[0] ?? 0);
@@ -137,7 +138,7 @@ export class EnergyService {
   compute(
     run: RunRow,
     until: number,
-    opts: { writeEpochs?: boolean } = {},
+    opts: { writeEpochs?: boolean; live?: boolean } = {},
   ): { energy: RunEnergy; parts: EnergyParts; rewritten: number[] } {
     const epochs = this.epochs.list(run.rid);
     const cutSet = new Set<number>([run.started_at, until]);
@@ -147,7 +148,7 @@ export class EnergyService {
     }
     const cuts = [...cutSet].sort((a, b) => a - b);
     const devices = this.runs.devices(run.rid);
-    const g = this.withCounter(run, devices, energyParts(this.samples, run, devices, cuts, this.opts(run)), false);
+    const g = this.withCounter(run, devices, energyParts(this.samples, run, devices, cuts, this.opts(run)), opts.live === true);
     const parts = g.parts;
     const all = sumWithin(parts, run.started_at, until);
     const integralJ = g.integral.reduce((a, b) => a + b, 0);

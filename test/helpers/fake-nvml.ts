@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FakeProfile } from '../../scripts/fake-smi/profile.mjs';
@@ -14,7 +14,9 @@ let built: string | null = null;
  */
 export function fakeNvmlLibrary(): string {
   if (built) return built;
-  const out = join(mkdtempSync(join(tmpdir(), 'fake-nvml-')), 'libnvidia-ml.so.1');
+  const dir = mkdtempSync(join(tmpdir(), 'fake-nvml-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'libnvidia-ml.so.1');
   const cc = process.env.CC ?? 'cc';
   try {
     execFileSync(cc, ['-shared', '-fPIC', '-O2', '-Wall', '-Werror', '-o', out, FAKE_NVML_SOURCE], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -30,21 +30,23 @@ async function daemonWith(sw: FakeNvmlSwitches, library = fakeNvmlLibrary()): Pr
   return { t, profile, undo };
 }
 
-/** Three 0.7-s epochs over HTTP (inject), then the run's JSON once finished. */
-async function recordRun(t: TestDaemon): Promise<RunJson> {
+/** Three 0.7-s epochs over HTTP (inject), then the run's JSON once finished; `live` as read during epoch 3. */
+async function recordRun(t: TestDaemon): Promise<RunJson & { live: RunJson }> {
   const inject = async (method: 'GET' | 'POST', url: string, payload?: object) => {
     const r = await t.daemon.app.inject({ method, url, payload });
     assert.ok(r.statusCode < 300, `${method} ${url}: ${r.statusCode} ${r.body}`);
     return r.json();
   };
   const run = await inject('POST', '/v1/runs', { command: ['train.py'], name: 'nvml' });
+  let live: RunJson | null = null;
   for (let e = 1; e <= 3; e++) {
     await inject('POST', `/v1/runs/${run.id}/epochs`, { event: 'start', epoch: e });
     await sleep(700);
+    if (e === 3) live = (await inject('GET', `/v1/runs/${run.id}`)) as RunJson;
     await inject('POST', `/v1/runs/${run.id}/epochs`, { event: 'end', epoch: e });
   }
   await inject('POST', `/v1/runs/${run.id}/finish`, { exitCode: 0 });
-  return (await inject('GET', `/v1/runs/${run.id}`)) as RunJson;
+  return { ...((await inject('GET', `/v1/runs/${run.id}`)) as RunJson), live: live as RunJson };
 }
 
 function truth(profile: FakeProfile & { t0: number }, run: RunJson, a: string, b: string): number {
@@ -63,7 +65,7 @@ describe('GPU energy from the NVML counter (fake libnvidia-ml) beside the nvidia
     cur = null;
   });
 
-  it('every GPU has a counter: gpuJ is the counter, within 1 % of the integral and of the truth, epochs too', async () => {
+  it('every GPU has a counter: gpuJ is the counter, within 1 % of the integral and of the truth, epochs too', async (tc) => {
     const d = await daemonWith({});
     cur = d;
     const run = await recordRun(d.t);
@@ -75,6 +77,7 @@ describe('GPU energy from the NVML counter (fake libnvidia-ml) beside the nvidia
     assert.equal(e.gpuJ, e.gpuCounterJ);
     assert.notEqual(e.gpuCounterJ, e.gpuIntegralJ, 'two measurements, not one copied');
     const want = truth(d.profile, run, run.startedAt, run.endedAt as string);
+    tc.diagnostic(`counter ${e.gpuCounterJ.toFixed(2)} J, integral ${e.gpuIntegralJ.toFixed(2)} J, truth ${want.toFixed(2)} J over ${run.durationS} s`);
     assert.ok(relErr(e.gpuCounterJ, want) < 0.01, `counter ${e.gpuCounterJ} J vs truth ${want} J`);
     assert.ok(relErr(e.gpuCounterJ, e.gpuIntegralJ) < 0.01, `counter ${e.gpuCounterJ} J vs integral ${e.gpuIntegralJ} J`);
     assert.ok(Math.abs(e.totalJ - (e.gpuJ + e.ramJ)) < 1e-9);
@@ -83,6 +86,10 @@ describe('GPU energy from the NVML counter (fake libnvidia-ml) beside the nvidia
       const w = truth(d.profile, run, ep.startedAt, ep.endedAt as string);
       assert.ok(relErr(ep.gpuJ as number, w) < 0.01, `epoch ${ep.epoch}: ${ep.gpuJ} J vs truth ${w} J`);
     }
+    assert.equal(run.live.status, 'running');
+    assert.equal(run.live.energy.gpuMethod, 'counter', `a running run reads the counter too (its tail extrapolated): ${run.live.energy.gpuNote}`);
+    const liveTruth = truth(d.profile, run, run.startedAt, run.live.endedAt ?? new Date(Date.parse(run.startedAt) + run.live.durationS * 1000).toISOString());
+    assert.ok(relErr(run.live.energy.gpuJ, liveTruth) < 0.02, `live ${run.live.energy.gpuJ} J vs truth ${liveTruth} J`);
     assert.match(formatRun(run), /gpu meter NVML counter .* \(used\) {2}∫ power\.draw .* {2}counter − integral -?\d+\.\d\d %/);
     assert.equal(resets(d.t), 0);
     assert.ok(reads(d.t) >= 2 * 20, `${reads(d.t)} counter reads stored (2 GPUs, 100 ms, > 2 s)`);
@@ -138,7 +145,7 @@ const resets = (t: TestDaemon): number => count(t, 'WHERE reset = 1');
 const reads = (t: TestDaemon): number => count(t, '');
 
 /** gpuJ is the integral (never a zero), the counter figure absent, and a note matching `note`. */
-function assertIntegral(run: RunJson, note: RegExp): void {
+function assertIntegral(run: RunJson & { live: RunJson }, note: RegExp): void {
   const e = run.energy;
   assert.equal(e.gpuMethod, 'integral');
   assert.equal(e.gpuCounterJ, null);
@@ -146,4 +153,6 @@ function assertIntegral(run: RunJson, note: RegExp): void {
   assert.ok(e.gpuJ > 100, `GPU energy ${e.gpuJ} J is the integral, not a silent zero`);
   assert.match(e.gpuNote ?? '', note);
   for (const ep of run.epochs ?? []) assert.ok((ep.gpuJ ?? 0) > 0, `epoch ${ep.epoch} has integral GPU energy`);
+  assert.equal(run.live.energy.gpuMethod, 'integral', 'the live view falls back as well');
+  assert.equal(run.live.energy.gpuCounterJ, null);
 }
