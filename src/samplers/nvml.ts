@@ -81,7 +81,7 @@ export function loadNvml(library: string): Nvml {
   try {
     lib = koffi.load(library);
   } catch (err) {
-    throw new ProfilerError('PROF_ERR_IO', `NVML library ${library} could not be loaded: ${(err as Error).message}`, 500, { cause: err });
+    throw new ProfilerError('PROF_ERR_IO', `NVML library ${library} could not be loaded: ${err instanceof Error ? err.message : String(err)}`, 500, { cause: err });
   }
   const bind = (sig: string): Fn => {
     try {

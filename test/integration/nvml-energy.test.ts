@@ -6,7 +6,9 @@ import path, { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { formatRun } from '../../src/cli/commands/query.js';
+import { counterParts } from '../../src/runs/gpu-counter.js';
 import type { RunJson } from '../../src/runs/report.js';
+import { GpuEnergyReader } from '../../src/store/gpu-energy.js';
 import type { FakeProfile } from '../../scripts/fake-smi/profile.mjs';
 import { fakeGpuEnv, fakeNvmlLibrary, setEnv, type FakeNvmlSwitches } from '../helpers/fake-nvml.js';
 import { startDaemon, type TestDaemon } from './api-daemon.js';
@@ -82,9 +84,15 @@ describe('GPU energy from the NVML counter (fake libnvidia-ml) beside the nvidia
     assert.ok(relErr(e.gpuCounterJ, e.gpuIntegralJ) < 0.01, `counter ${e.gpuCounterJ} J vs integral ${e.gpuIntegralJ} J`);
     assert.ok(Math.abs(e.totalJ - (e.gpuJ + e.ramJ)) < 1e-9);
     assert.equal(run.epochs?.length, 3);
+    const row = d.t.daemon.runs.byId(run.id);
+    assert.ok(row);
+    const devices = d.t.daemon.runs.devices(row.rid);
+    const reader = new GpuEnergyReader(d.t.daemon.db);
     for (const ep of run.epochs ?? []) {
       const w = truth(d.profile, run, ep.startedAt, ep.endedAt as string);
       assert.ok(relErr(ep.gpuJ as number, w) < 0.01, `epoch ${ep.epoch}: ${ep.gpuJ} J vs truth ${w} J`);
+      const byCounter = counterParts(reader, devices, [Date.parse(ep.startedAt), Date.parse(ep.endedAt as string)], { extrapolateMs: 0 });
+      assert.ok(Math.abs((byCounter.gpu?.[0] ?? NaN) - (ep.gpuJ as number)) < 1e-6, `epoch ${ep.epoch} is the counter's difference`);
     }
     assert.equal(run.live.status, 'running');
     assert.equal(run.live.energy.gpuMethod, 'counter', `a running run reads the counter too (its tail extrapolated): ${run.live.energy.gpuNote}`);
