@@ -27,7 +27,8 @@ const relErr = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
 async function daemonWith(sw: FakeNvmlSwitches, library = fakeNvmlLibrary()): Promise<{ t: TestDaemon; profile: FakeProfile & { t0: number }; undo: () => void }> {
   const profile = { ...structuredClone(lib.DEFAULT_PROFILE), t0: Date.now() - 3000 } as FakeProfile & { t0: number };
   const undo = setEnv(fakeGpuEnv(dir, profile, typeof sw.resetAtMs === 'number' ? { ...sw, resetAtMs: Date.now() + sw.resetAtMs } : sw));
-  const t = await startDaemon({ PROFILER_NVML_LIBRARY: library }, false);
+  // Listening keeps the event loop alive: the daemon's own timers are unref'd.
+  const t = await startDaemon({ PROFILER_NVML_LIBRARY: library });
   await t.daemon.ready;
   return { t, profile, undo };
 }
