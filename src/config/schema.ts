@@ -42,6 +42,10 @@ export const SettingsSchema = Type.Object({
     default: null, env: 'PROFILER_TOKEN', description: 'bearer token the API requires when set',
   }),
   nvidiaSmi: Str({ default: 'nvidia-smi', env: 'PROFILER_NVIDIA_SMI', description: 'the nvidia-smi command' }),
+  nvmlLibrary: Str({
+    default: 'libnvidia-ml.so.1', env: 'PROFILER_NVML_LIBRARY',
+    description: 'the NVML library (path or name) whose GPU energy counter gives GPU energy; none loadable: the power integral',
+  }),
   sampleMs: Int(10, 60_000, { default: 200, env: 'PROFILER_SAMPLE_MS', description: 'GPU sampling interval' }),
   processSampleMs: Int(50, 60_000, {
     default: 1000, env: 'PROFILER_PROCESS_SAMPLE_MS', description: 'process tree / host sampling interval',

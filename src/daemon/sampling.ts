@@ -4,12 +4,12 @@ import { raceTimeout, systemClock, systemScheduler, type Clock, type Scheduler, 
 import { SAMPLERS } from '../samplers/registry.js';
 import { stateChangeLog } from '../samplers/health-log.js';
 import type {
-  GpuGap, GpuSample, PeriodicSampler, Reading, SampleSink, Sampler, SamplerFactory, SamplerHealth, StreamSampler, TreeReading,
+  GpuEnergySample, GpuGap, GpuSample, PeriodicSampler, Reading, SampleSink, Sampler, SamplerFactory, SamplerHealth, StreamSampler, TreeReading,
 } from '../samplers/types.js';
 import type { SampleStore } from '../store/samples.js';
 
 /** The part of the store the loop writes to. */
-export type SampleWriter = Pick<SampleStore, 'addGpu' | 'addProc' | 'addHost' | 'flush'>;
+export type SampleWriter = Pick<SampleStore, 'addGpu' | 'addGpuEnergy' | 'addProc' | 'addHost' | 'flush'>;
 
 export interface SamplingOptions {
   cfg: Config;
@@ -156,6 +156,10 @@ export class SamplingService {
         this.wake();
       },
       gap: (g: GpuGap): void => this.o.onGpuGap?.(g),
+      gpuEnergy: (samples: GpuEnergySample[]): void => {
+        this.o.store.addGpuEnergy(samples);
+        this.wake();
+      },
       health: (h: SamplerHealth): void => {
         this.noteHealth(h);
         this.wake();
@@ -263,9 +267,11 @@ export class SamplingService {
     }
   }
 
-  /** Waits until each GPU has a sample at or after t, the GPU stream is not producing, or the bound passes. */
+  /** Waits until each GPU has a sample (and NVML, where it reads, a counter read) at or after t, or the bound passes. */
   waitForGpu(uuids: string[], t: number, boundMs: number): Promise<void> {
-    return this.until(() => this.gpuHealth.state !== 'running' || uuids.every((u) => (this.lastGpuAt.get(u) ?? 0) >= t), boundMs);
+    const nvml = this.samplers.find((s) => s.name === 'nvml');
+    return this.until(() => (this.gpuHealth.state !== 'running' || uuids.every((u) => (this.lastGpuAt.get(u) ?? 0) >= t)) &&
+      (nvml?.health().state !== 'running' || (nvml.health().lastSampleAt ?? 0) >= t), boundMs);
   }
 
   private until(done: () => boolean, boundMs: number): Promise<void> {
@@ -276,9 +282,7 @@ export class SamplingService {
         this.scheduler.clear(timer);
         resolve();
       };
-      const check = (): void => {
-        if (done()) finish();
-      };
+      const check = (): void => void (done() && finish());
       const timer = this.scheduler.setTimeout(finish, boundMs);
       this.waiters.add(check);
     });

@@ -2,9 +2,11 @@ import { Integrator } from '../analysis/energy.js';
 import { cpuParts, sumWithin, type EnergyOptions, type EnergyParts } from '../analysis/run-energy.js';
 import type { Config } from '../config/schema.js';
 import type { EpochRow, EpochStore } from '../store/epochs.js';
+import type { GpuEnergyReader } from '../store/gpu-energy.js';
 import type { EnergyPrefix, RunEnergy } from '../store/run-data.js';
 import type { RunRow, RunStore } from '../store/runs.js';
 import type { SampleStore } from '../store/samples.js';
+import { counterParts } from './gpu-counter.js';
 
 export type { EnergyPrefix, RunEnergy } from '../store/run-data.js';
 
@@ -59,17 +61,34 @@ export class EnergyService {
     private readonly runs: RunStore,
     private readonly epochs: EpochStore,
     private readonly samples: SampleStore,
+    /** The NVML counter reads; without them GPU energy is always the power integral. */
+    private readonly counters: GpuEnergyReader | null = null,
   ) {}
 
   private opts(run: RunRow): EnergyOptions {
     return energyOptions(this.cfg, run);
   }
 
+  /**
+   * The integral parts with GPU energy from the NVML counters where every device of the run has a usable one over
+   * the cuts; `integral` keeps the ∫ power.draw figures. Imported runs have no counter.
+   */
+  private withCounter(run: RunRow, devices: { id: number; uuid: string }[], p: EnergyParts, live: boolean): GpuFigures {
+    const integral = p.gpu;
+    const none = { parts: p, integral, method: 'integral' as const, note: null };
+    if (this.counters === null || run.status === 'imported') return none;
+    // Live: reads still queued for the next flush are not stored yet, so the latest stored one may be that much older.
+    const c = counterParts(this.counters, devices, p.cuts, { extrapolateMs: live ? this.opts(run).gpuMaxGapMs + this.cfg.flushMs : 0 });
+    if (c.gpu === null) return { ...none, note: c.note };
+    return { parts: { ...p, gpu: c.gpu }, integral, method: 'counter', note: null };
+  }
+
   /** Energy of one closed epoch, from raw samples over just its interval. */
   finalizeEpoch(run: RunRow, e: EpochRow): void {
     if (e.ended_at === null) return;
-    const p = energyParts(this.samples, run, this.runs.devices(run.rid), [e.started_at, e.ended_at], this.opts(run));
-    this.epochs.setAggregate(run.rid, e.epoch, aggregate(p, e.started_at, e.ended_at));
+    const devices = this.runs.devices(run.rid);
+    const p = energyParts(this.samples, run, devices, [e.started_at, e.ended_at], this.opts(run));
+    this.epochs.setAggregate(run.rid, e.epoch, aggregate(this.withCounter(run, devices, p, false).parts, e.started_at, e.ended_at));
   }
 
   /** Moves the running run's energy prefix forward to `until`, integrating only the new stretch. */
@@ -92,14 +111,20 @@ export class EnergyService {
   /** A running run's energy up to `now`: its prefix plus the open tail (O(tail), not O(run)). */
   live(run: RunRow, now: number): RunEnergy {
     const pre = run.energy_prefix;
-    if (!pre) return this.compute(run, now).energy;
-    const tail = energyParts(this.samples, run, this.runs.devices(run.rid), [pre.until, Math.max(now, pre.until)], this.opts(run));
-    const gpuJ = pre.gpuJ + (tail.gpu[0] ?? 0);
+    if (!pre) return this.compute(run, now, { live: true }).energy;
+    const devices = this.runs.devices(run.rid);
+    const tail = energyParts(this.samples, run, devices, [pre.until, Math.max(now, pre.until)], this.opts(run));
+    const integralJ = pre.gpuJ + (tail.gpu[0] ?? 0);
     const ramJ = pre.ramJ + (tail.ram[0] ?? 0);
     const span = Math.max(1, now - run.started_at);
+    // The counter needs no prefix: two reads per device give the whole run.
+    const whole = { ...tail, cuts: [run.started_at, Math.max(now, run.started_at)], gpu: [integralJ] };
+    const g = this.withCounter(run, devices, whole, true);
+    const gpuJ = g.parts.gpu[0] ?? 0;
     return {
       totalJ: gpuJ + ramJ,
       gpuJ,
+      ...gpuFields(g, integralJ, gpuJ),
       ramJ,
       cpuJ: pre.cpuJ === null || tail.cpu === null ? null : pre.cpuJ + (tail.cpu[0] ?? 0),
       gpuCoverage: Math.min(1, (pre.coveredMs + tail.gpuCoverage * (now - pre.until)) / span),
@@ -113,7 +138,7 @@ export class EnergyService {
   compute(
     run: RunRow,
     until: number,
-    opts: { writeEpochs?: boolean } = {},
+    opts: { writeEpochs?: boolean; live?: boolean } = {},
   ): { energy: RunEnergy; parts: EnergyParts; rewritten: number[] } {
     const epochs = this.epochs.list(run.rid);
     const cutSet = new Set<number>([run.started_at, until]);
@@ -122,8 +147,11 @@ export class EnergyService {
       if (e.ended_at !== null && e.ended_at <= until) cutSet.add(e.ended_at);
     }
     const cuts = [...cutSet].sort((a, b) => a - b);
-    const parts = energyParts(this.samples, run, this.runs.devices(run.rid), cuts, this.opts(run));
+    const devices = this.runs.devices(run.rid);
+    const g = this.withCounter(run, devices, energyParts(this.samples, run, devices, cuts, this.opts(run)), opts.live === true);
+    const parts = g.parts;
     const all = sumWithin(parts, run.started_at, until);
+    const integralJ = g.integral.reduce((a, b) => a + b, 0);
     const rewritten: number[] = [];
     if (opts.writeEpochs) {
       for (const e of epochs) {
@@ -139,6 +167,7 @@ export class EnergyService {
       energy: {
         totalJ: all.gpuJ + all.ramJ,
         gpuJ: all.gpuJ,
+        ...gpuFields(g, integralJ, all.gpuJ),
         ramJ: all.ramJ,
         cpuJ: all.cpuJ,
         gpuCoverage: parts.gpuCoverage,
@@ -148,6 +177,18 @@ export class EnergyService {
       rewritten,
     };
   }
+}
+
+interface GpuFigures {
+  parts: EnergyParts;
+  /** ∫ power.draw per cut interval. */
+  integral: number[];
+  method: 'counter' | 'integral';
+  note: string | null;
+}
+
+function gpuFields(g: GpuFigures, integralJ: number, gpuJ: number): Pick<RunEnergy, 'gpuMethod' | 'gpuCounterJ' | 'gpuIntegralJ' | 'gpuNote'> {
+  return { gpuMethod: g.method, gpuCounterJ: g.method === 'counter' ? gpuJ : null, gpuIntegralJ: integralJ, gpuNote: g.note };
 }
 
 function aggregate(p: EnergyParts, a: number, b: number) {

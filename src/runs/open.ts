@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../platform/clock.js';
 import { homeFiles } from '../platform/paths.js';
 import { openDatabase, type DB } from '../store/db.js';
 import { DeviceStore } from '../store/devices.js';
+import { GpuEnergyReader } from '../store/gpu-energy.js';
 import { EpochStore } from '../store/epochs.js';
 import { ImportStore } from '../store/imports.js';
 import { RunStore } from '../store/runs.js';
@@ -45,7 +46,7 @@ export function openRunSet(cfg: Config, opts: { clock?: Clock; path?: string } =
     cfg, db, runs, epochs, samples, imports, sweep,
     reader: new SampleReader(db),
     devices: new DeviceStore(db),
-    energy: new EnergyService(cfg, runs, epochs, samples),
+    energy: new EnergyService(cfg, runs, epochs, samples, new GpuEnergyReader(db)),
     clock: opts.clock ?? systemClock,
     means: new MeanCache(),
     close: () => {

@@ -18,7 +18,11 @@ export interface RunJson {
   durationS: number;
   devices: { uuid: string; index: number | null; name: string | null; powerLimitW: number | null; shared: boolean }[];
   gpuSource: string;
-  energy: { totalJ: number; gpuJ: number; ramJ: number; cpuJ: number | null; gpuCoverage: number; gaps: number };
+  energy: {
+    totalJ: number; gpuJ: number; ramJ: number; cpuJ: number | null; gpuCoverage: number; gaps: number;
+    /** gpuJ is NVML's total-energy counter ("counter") or ∫ power.draw ("integral"); both figures, and why not the counter. */
+    gpuMethod: 'counter' | 'integral'; gpuCounterJ: number | null; gpuIntegralJ: number; gpuNote: string | null;
+  };
   epochs?: EpochJson[];
   expectedEpochs: number | null;
   stabilization: StabilizationJson | null;
@@ -121,6 +125,11 @@ export function runJson(deps: ReportDeps, row: RunRow, opts: { epochs: boolean }
       cpuJ: energy.cpuJ,
       gpuCoverage: energy.gpuCoverage,
       gaps: energy.gapCount ?? energy.gaps.length,
+      // Energy sealed before NVML support is the integral.
+      gpuMethod: energy.gpuMethod ?? 'integral',
+      gpuCounterJ: energy.gpuCounterJ ?? null,
+      gpuIntegralJ: energy.gpuIntegralJ ?? energy.gpuJ,
+      gpuNote: energy.gpuNote ?? null,
     },
     expectedEpochs: row.expected_epochs,
     stabilization: stabilizationJson(row.analysis?.stabilization),

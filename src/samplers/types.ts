@@ -18,6 +18,13 @@ export interface GpuSample {
   smClockMHz: number | null;
 }
 
+/** One read of a GPU's NVML total-energy counter: mJ since the driver loaded, at Unix epoch ms `t`. */
+export interface GpuEnergySample {
+  t: number;
+  uuid: string;
+  energyMj: number;
+}
+
 /** A GPU as the inventory sees it at daemon start. */
 export interface GpuDevice {
   uuid: string;
@@ -102,6 +109,8 @@ export interface GpuGap {
 export interface SampleSink {
   gpu(samples: GpuSample[]): void;
   gap(gap: GpuGap): void;
+  /** Reads of the GPUs' energy counters (NVML). */
+  gpuEnergy(samples: GpuEnergySample[]): void;
   health(h: SamplerHealth): void;
 }
 

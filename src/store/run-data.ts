@@ -9,6 +9,14 @@ export type DeviceGap = Gap & { device: string };
 export interface RunEnergy {
   totalJ: number;
   gpuJ: number;
+  /** How gpuJ was measured: NVML's total-energy counter, or ∫ power.draw. Absent on energy sealed before NVML. */
+  gpuMethod?: 'counter' | 'integral';
+  /** GPU energy from the counters; null unless every GPU of the run has a usable one. */
+  gpuCounterJ?: number | null;
+  /** GPU energy as ∫ power.draw over the run. */
+  gpuIntegralJ?: number;
+  /** Why the counter was not used, where a GPU lacks one. */
+  gpuNote?: string | null;
   ramJ: number;
   cpuJ: number | null;
   gpuCoverage: number;

@@ -1,4 +1,4 @@
-import type { GpuSample } from '../samplers/types.js';
+import type { GpuEnergySample, GpuSample } from '../samplers/types.js';
 import type { DB } from './db.js';
 
 export interface ProcRow {
@@ -44,11 +44,13 @@ export class SampleStore {
   private gpuQueue: GpuSample[] = [];
   private procQueue: ProcRow[] = [];
   private hostQueue: HostRow[] = [];
+  private energyQueue: GpuEnergySample[] = [];
   private readonly devIds = new Map<string, number>();
   private readonly insGpu;
   private readonly insGpuMany;
   private readonly insProc;
   private readonly insHost;
+  private readonly insEnergy;
   private readonly insDev;
   private readonly flushTx;
   rowsWritten = 0;
@@ -75,10 +77,15 @@ export class SampleStore {
     this.insHost = db.prepare(
       'INSERT OR REPLACE INTO host_samples (t, mem_used_bytes, mem_total_bytes, cpu_energy_j) VALUES (?, ?, ?, ?)',
     );
+    // A read below the device's previous one is a counter restart (driver reload), marked as it is stored.
+    this.insEnergy = db.prepare(
+      `INSERT OR IGNORE INTO gpu_energy (dev, t, energy_mj, reset) VALUES (@dev, @t, @mj,
+         coalesce((SELECT @mj < energy_mj FROM gpu_energy WHERE dev = @dev AND t < @t ORDER BY t DESC LIMIT 1), 0))`,
+    );
     this.insDev = db.prepare(
       'INSERT INTO devices (uuid, updated_at) VALUES (?, ?) ON CONFLICT (uuid) DO NOTHING',
     );
-    this.flushTx = db.transaction((gpu: GpuSample[], proc: ProcRow[], host: HostRow[]) => {
+    this.flushTx = db.transaction((gpu: GpuSample[], proc: ProcRow[], host: HostRow[], energy: GpuEnergySample[]) => {
       // Many rows per statement: the per-call cost of the binding, not SQLite, bounds single-row inserts.
       const rows = gpu.map((s) => [this.deviceId(s.uuid), s] as const);
       const many: (number | null)[] = new Array<number | null>(9 * GPU_ROWS_PER_STMT).fill(null);
@@ -94,6 +101,7 @@ export class SampleStore {
       }
       for (const p of proc) this.insProc.run(p.rid, p.t, Math.round(p.rssBytes), p.cpuPct, p.nProcs);
       for (const h of host) this.insHost.run(h.t, h.memUsedBytes, h.memTotalBytes, h.cpuEnergyJ);
+      for (const e of energy) this.insEnergy.run({ dev: this.deviceId(e.uuid), t: e.t, mj: Math.round(e.energyMj) });
     });
   }
 
@@ -117,16 +125,20 @@ export class SampleStore {
   addHost(row: HostRow): void {
     this.hostQueue.push(row);
   }
+  addGpuEnergy(samples: readonly GpuEnergySample[]): void {
+    for (const s of samples) this.energyQueue.push(s);
+  }
   /** After a rolled-back transaction: queued rows and cached device ids may name rows that no longer exist. */
   reset(): void {
     this.gpuQueue = [];
     this.procQueue = [];
     this.hostQueue = [];
+    this.energyQueue = [];
     this.devIds.clear();
   }
 
   get pending(): number {
-    return this.gpuQueue.length + this.procQueue.length + this.hostQueue.length;
+    return this.gpuQueue.length + this.procQueue.length + this.hostQueue.length + this.energyQueue.length;
   }
 
   flush(): number {
@@ -136,17 +148,19 @@ export class SampleStore {
       this.trim();
       return 0;
     }
-    const [gpu, proc, host] = [this.gpuQueue, this.procQueue, this.hostQueue];
+    const [gpu, proc, host, energy] = [this.gpuQueue, this.procQueue, this.hostQueue, this.energyQueue];
     this.gpuQueue = [];
     this.procQueue = [];
     this.hostQueue = [];
+    this.energyQueue = [];
     try {
-      this.flushTx(gpu, proc, host);
+      this.flushTx(gpu, proc, host, energy);
     } catch (err) {
       // Rolled back: the rows wait for the next flush (rows queued meanwhile are newer, so they go after).
       this.gpuQueue = gpu.concat(this.gpuQueue);
       this.procQueue = proc.concat(this.procQueue);
       this.hostQueue = host.concat(this.hostQueue);
+      this.energyQueue = energy.concat(this.energyQueue);
       this.trim();
       if (this.onFlushError?.(err)) return 0;
       throw err;
@@ -165,7 +179,9 @@ export class SampleStore {
     const rest = over - gpuCut;
     const procCut = Math.min(rest, this.procQueue.length);
     this.procQueue = cut(this.procQueue, procCut);
-    this.hostQueue = cut(this.hostQueue, rest - procCut);
+    const hostCut = Math.min(rest - procCut, this.hostQueue.length);
+    this.hostQueue = cut(this.hostQueue, hostCut);
+    this.energyQueue = cut(this.energyQueue, rest - procCut - hostCut);
     this.rowsLost += over;
   }
 

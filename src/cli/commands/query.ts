@@ -35,6 +35,15 @@ export async function runsCommand(cfg: Config, opts: { json: boolean; limit: num
   return 0;
 }
 
+/** GPU energy by NVML's counter next to ∫ power.draw and their difference; or why the counter was not used. */
+export function gpuMethodLines(e: RunJson['energy']): string[] {
+  if (e.gpuCounterJ !== null) {
+    const diff = e.gpuIntegralJ === 0 ? '—' : `${(((e.gpuCounterJ - e.gpuIntegralJ) / e.gpuIntegralJ) * 100).toFixed(2)} %`;
+    return [`gpu meter NVML counter ${fmtJ(e.gpuCounterJ)} (used)  ∫ power.draw ${fmtJ(e.gpuIntegralJ)}  counter − integral ${diff}`];
+  }
+  return e.gpuNote === null ? [] : [`gpu meter ∫ power.draw ${fmtJ(e.gpuIntegralJ)} (used): ${e.gpuNote}`];
+}
+
 export function formatRun(r: RunJson): string {
   const out = [
     `run ${r.id}${r.name ? ` (${r.name})` : ''}: ${r.status}${r.exitCode !== null ? `, exit ${r.exitCode}` : ''}${r.signal ? `, ${r.signal}` : ''}`,
@@ -45,6 +54,7 @@ export function formatRun(r: RunJson): string {
     `baselines MLCO2 ${fmtJ(r.baselines.mlco2J)}  Green Algorithms ${fmtJ(r.baselines.greenAlgorithmsJ)}`,
     `gpus      ${r.devices.length === 0 ? 'none measured' : r.devices.map((d) => `${d.index ?? '?'}:${d.name ?? d.uuid}${d.shared ? ' (shared)' : ''}`).join(', ')}  [${r.gpuSource}]`,
   ];
+  out.push(...gpuMethodLines(r.energy));
   const st = r.stabilization;
   out.push(
     st === null

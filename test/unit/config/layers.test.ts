@@ -80,6 +80,7 @@ describe('config: the environment', () => {
       PROFILER_HOST: 'host',
       PROFILER_TOKEN: 'token',
       PROFILER_NVIDIA_SMI: 'nvidiaSmi',
+      PROFILER_NVML_LIBRARY: 'nvmlLibrary',
       PROFILER_SAMPLE_MS: 'sampleMs',
       PROFILER_PROCESS_SAMPLE_MS: 'processSampleMs',
       PROFILER_PROC_ROOT: 'procRoot',

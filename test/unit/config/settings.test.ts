@@ -16,6 +16,7 @@ const EXPECTED_RULES: Record<string, string> = {
   host: 'a non-empty string',
   token: 'a non-empty string or null',
   nvidiaSmi: 'a non-empty string',
+  nvmlLibrary: 'a non-empty string',
   sampleMs: 'an integer between 10 and 60000',
   processSampleMs: 'an integer between 50 and 60000',
   computeAppsPollMs: 'an integer between 100 and 600000',

@@ -3,7 +3,7 @@ import { loadConfig } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/schema.js';
 import { SamplingService } from '../../../src/daemon/sampling.js';
 import { periodicSampler } from '../../../src/samplers/periodic.js';
-import type { GpuSample, PeriodicSampler, Reading, Sampler, SamplerContext, SamplerFactory } from '../../../src/samplers/types.js';
+import type { GpuEnergySample, GpuSample, PeriodicSampler, Reading, Sampler, SamplerContext, SamplerFactory } from '../../../src/samplers/types.js';
 import type { HostRow, ProcRow } from '../../../src/store/samples.js';
 import { FakeScheduler } from '../../helpers/fake-clock.js';
 
@@ -12,9 +12,13 @@ export class MemStore {
   gpu: GpuSample[] = [];
   proc: ProcRow[] = [];
   host: HostRow[] = [];
+  energy: GpuEnergySample[] = [];
   flushes = 0;
   addGpu(s: readonly GpuSample[]): void {
     this.gpu.push(...s);
+  }
+  addGpuEnergy(s: readonly GpuEnergySample[]): void {
+    this.energy.push(...s);
   }
   addProc(r: ProcRow): void {
     this.proc.push(r);

@@ -1,11 +1,20 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../../src/config/load.js';
 import { SAMPLERS } from '../../../src/samplers/registry.js';
-import type { GpuGap, GpuSample, Sampler, SamplerContext, SamplerHealth } from '../../../src/samplers/types.js';
+import type { GpuEnergySample, GpuGap, GpuSample, Sampler, SamplerContext, SamplerHealth } from '../../../src/samplers/types.js';
 import { FakeScheduler } from '../../helpers/fake-clock.js';
+import { fakeGpuEnv, fakeNvmlLibrary, setEnv } from '../../helpers/fake-nvml.js';
+
+// The NVML sampler reads the fake library, replaying a one-GPU profile (the library reads its env at nvmlInit).
+const nvmlDir = mkdtempSync(path.join(tmpdir(), 'contract-nvml-'));
+setEnv(fakeGpuEnv(nvmlDir, { t0: Date.now(), gpus: [{ uuid: 'GPU-c0000000-0000-4000-8000-000000000000', name: 'Fake', powerLimitW: 300,
+  memTotalMiB: 1024, segments: [{ durationS: 60, fromW: 100, toW: 200 }] }] }));
+const nvmlLibrary = fakeNvmlLibrary();
 
 const STATES = ['idle', 'running', 'restarting', 'unavailable', 'failed'];
 const KINDS: Record<string, string> = { 'host-memory': 'host-memory', rapl: 'cpu-energy', 'process-tree': 'process-trees' };
@@ -13,11 +22,12 @@ const KINDS: Record<string, string> = { 'host-memory': 'host-memory', rapl: 'cpu
 /** The context every registered sampler gets, on fixtures where a sampler reads the OS and on a fake scheduler. */
 function context(targets: { runId: string; pid: number }[] = []) {
   const clock = new FakeScheduler();
-  const pushed: { gpu: GpuSample[]; gaps: GpuGap[]; health: SamplerHealth[] } = { gpu: [], gaps: [], health: [] };
+  const pushed: { gpu: GpuSample[]; gaps: GpuGap[]; energy: GpuEnergySample[]; health: SamplerHealth[] } = { gpu: [], gaps: [], energy: [], health: [] };
   const cfg = loadConfig({
     env: { PROFILER_HOME: '/nonexistent/profiler-test-home' },
     overrides: {
       nvidiaSmi: path.resolve('scripts/fake-nvidia-smi'),
+      nvmlLibrary,
       powercapRoot: path.resolve('test/fixtures/powercap/intel-1pkg'),
       sampleMs: 100,
       watchdogIntervals: 50,
@@ -25,7 +35,10 @@ function context(targets: { runId: string; pid: number }[] = []) {
   });
   const ctx: SamplerContext = {
     cfg, clock, scheduler: clock, log: pino({ level: 'silent' }), targets: () => targets,
-    sink: { gpu: (s) => pushed.gpu.push(...s), gap: (g) => pushed.gaps.push(g), health: (h) => pushed.health.push(h) },
+    sink: {
+      gpu: (s) => pushed.gpu.push(...s), gap: (g) => pushed.gaps.push(g), gpuEnergy: (e) => pushed.energy.push(...e),
+      health: (h) => pushed.health.push(h),
+    },
   };
   return { clock, ctx, pushed };
 }
@@ -45,7 +58,7 @@ function assertHealth(s: Sampler, name: string): SamplerHealth {
 describe('every registered sampler keeps the Sampler contract', () => {
   it('the registry lists each sampler once, by name', () => {
     const names = SAMPLERS.map((f) => f.name);
-    assert.deepEqual(names, ['nvidia-smi', 'host-memory', 'process-tree', 'rapl']);
+    assert.deepEqual(names, ['nvidia-smi', 'nvml', 'host-memory', 'process-tree', 'rapl']);
     assert.equal(new Set(names).size, names.length);
   });
 

@@ -144,7 +144,7 @@ describe('the nvidia-smi watchdog and restart back-off, on a fake scheduler', ()
     const pushed: SamplerHealth[] = [];
     const samples: GpuSample[] = [];
     const s = createNvidiaSmiSampler({
-      sink: { gpu: (x) => samples.push(...x), gap: () => {}, health: (x) => pushed.push(x) },
+      sink: { gpu: (x) => samples.push(...x), gap: () => {}, gpuEnergy: () => {}, health: (x) => pushed.push(x) },
       stream: (handlers) => createGpuStream(h.options(handlers)),
     });
     await s.start();
