@@ -36,7 +36,8 @@ export function createNvmlSampler(o: NvmlSamplerOptions): StreamSampler {
   /** Devices left out at start (no counter), said in the health of every good read. */
   let note: string | null = null;
   const set = (patch: Partial<SamplerHealth>): void => {
-    const changed = (patch.state !== undefined && patch.state !== health.state) || (patch.message !== undefined && patch.message !== health.message);
+    const { state, message: text } = patch; // the health's own text, not an error's
+    const changed = (state !== undefined && state !== health.state) || (text !== undefined && text !== health.message);
     Object.assign(health, patch);
     if (changed) o.sink.health({ ...health });
   };
