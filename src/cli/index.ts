@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load.js';
+import { cachedConfig } from '../config/cache.js';
+import type { Config } from '../config/schema.js';
 import { invalid, usage } from '../errors.js';
 import { describeError, errorJson, wantsJson } from './format.js';
 
@@ -39,13 +40,22 @@ function parseShared(args: string[]): { values: { json?: boolean; limit?: string
   }
 }
 
+/** The validated configuration: from the cache when nothing it was made of changed, else validated (and cached). */
+async function configuration(): Promise<Config> {
+  const cache = cachedConfig(process.env);
+  if (cache.config) return cache.config;
+  const config = (await import('../config/load.js')).loadConfig();
+  cache.save(config);
+  return config;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     process.stdout.write(USAGE + '\n');
     return cmd === undefined ? 2 : 0;
   }
-  const config = loadConfig();
+  const config = await configuration();
   if (cmd === 'run') return (await commands.run()).runCommand(config, rest);
   // `profiler runs | head`: a reader that went away ends the listing quietly, as for any Unix tool (not for `run`,
   // whose command must go on: it handles its own pipes).

@@ -28,4 +28,6 @@ export const homeFiles = (home: string) => ({
   outcomes: join(home, 'outcomes'),
   log: join(home, 'daemon.log'),
   config: join(home, 'config.json'),
+  /** The last validated configuration and what it was made of (src/config/cache.ts). */
+  configCache: join(home, 'config-cache.json'),
 });
