@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { ProfilerError } from '../errors.js';
 
 /** NVML's return codes (nvml.h, nvmlReturn_t) and what each means, so every failure reads as one clear line. */
@@ -69,6 +71,26 @@ interface Koffi {
 const loaded = new Map<string, Nvml>();
 let koffi: Koffi | null = null;
 
+/** Where NVIDIA's installers and container runtimes put libnvidia-ml (Debian/Ubuntu, RHEL, nvidia-container, WSL). */
+const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/nvidia/lib64',
+  '/usr/local/nvidia/lib', '/usr/lib/wsl/lib'];
+
+/**
+ * Whether the dynamic loader could find `library`: a path exists, or the name is in LD_LIBRARY_PATH, a system library
+ * folder or ld.so.cache. On a machine without NVIDIA's driver this spares loading the FFI library (~5 MB of daemon
+ * RSS) for a dlopen that must fail; when there is no cache to consult the loader is simply tried.
+ */
+export function nvmlFindable(library: string, env: NodeJS.ProcessEnv = process.env, ldCache = '/etc/ld.so.cache'): boolean {
+  if (library.includes('/')) return existsSync(library);
+  const dirs = [...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...LIB_DIRS];
+  if (dirs.some((d) => existsSync(join(d, library)))) return true;
+  try {
+    return readFileSync(ldCache).includes(library);
+  } catch {
+    return true;
+  }
+}
+
 /**
  * Binds NVML from `library` (a path, or a name the dynamic loader searches), on first use and once per library.
  * Throws a ProfilerError naming the library when it cannot be loaded, or lacks a function.
@@ -76,6 +98,9 @@ let koffi: Koffi | null = null;
 export function loadNvml(library: string): Nvml {
   const have = loaded.get(library);
   if (have) return have;
+  if (!nvmlFindable(library)) {
+    throw new ProfilerError('PROF_ERR_IO', `NVML library ${library} could not be loaded: not found (no such file, nor in LD_LIBRARY_PATH, the system library folders or ld.so.cache)`, 500);
+  }
   koffi ??= createRequire(import.meta.url)('koffi') as Koffi;
   let lib: { func(sig: string): Fn };
   try {

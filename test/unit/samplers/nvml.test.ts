@@ -1,12 +1,12 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path, { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { ProfilerError } from '../../../src/errors.js';
-import { loadNvml, NVML_ERRORS, nvmlMessage, NvmlError, type Nvml } from '../../../src/samplers/nvml.js';
+import { loadNvml, NVML_ERRORS, nvmlFindable, nvmlMessage, NvmlError, type Nvml } from '../../../src/samplers/nvml.js';
 import { createNvmlSampler } from '../../../src/samplers/nvml-sampler.js';
 import type { GpuEnergySample, SamplerHealth } from '../../../src/samplers/types.js';
 import type { FakeGpu, FakeProfile } from '../../../scripts/fake-smi/profile.mjs';
@@ -190,5 +190,24 @@ describe('the nvml sampler', () => {
     await clock.advance(100);
     assert.equal(s.health().state, 'running');
     await s.stop();
+  });
+});
+
+describe('nvmlFindable: the loader is tried only where it could find the library', () => {
+  it('a path must exist; a name is looked up in LD_LIBRARY_PATH, the system folders and ld.so.cache', () => {
+    const d = mkdtempSync(join(tmpdir(), 'nvml-find-'));
+    try {
+      writeFileSync(join(d, 'libfake.so.1'), '');
+      const cache = join(d, 'ld.so.cache');
+      writeFileSync(cache, 'glibc-ld.so.cache1.1\0libother.so.2\0/usr/lib/libother.so.2\0');
+      assert.equal(nvmlFindable(join(d, 'libfake.so.1'), {}, cache), true);
+      assert.equal(nvmlFindable(join(d, 'nope.so'), {}, cache), false);
+      assert.equal(nvmlFindable('libfake.so.1', { LD_LIBRARY_PATH: `/nonexistent:${d}` }, cache), true);
+      assert.equal(nvmlFindable('libnvidia-ml-test-absent.so.1', {}, cache), false);
+      assert.equal(nvmlFindable('libother.so.2', {}, cache), true, 'named in the cache');
+      assert.equal(nvmlFindable('libnvidia-ml-test-absent.so.1', {}, join(d, 'no-cache')), true, 'no cache: let the loader try');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });
