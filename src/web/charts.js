@@ -132,7 +132,7 @@ export function epochChart(el, data) {
 export function overlayChart(el, labels, data, { x = 'time', y = 'power', height = 260 } = {}) {
   const t = theme();
   const xValues = x === 'epoch' ? (_u, vals) => vals.map((v) => (Number.isInteger(v) ? String(v) : ''))
-    : (_u, vals) => vals.map((v) => `${Math.round(v / 60 * 10) / 10} min`);
+    : (u, vals) => vals.map((v) => (u.scales.x.max - u.scales.x.min < 300 ? `${+v.toFixed(1)} s` : `${+(v / 60).toFixed(1)} min`));
   const fmt = y === 'power' ? (_u, v) => fmtW(v) : (_u, v) => fmtJ(v);
   return mount(el, {
     height, scales: { x: { time: false } },

@@ -3,14 +3,14 @@ import { getJson } from './api.js';
 import { align, overlayChart, PALETTE } from './charts.js';
 import { fmtBand, fmtDuration, fmtEnergy, fmtJ, fmtW, h, primary, runTitle, statusBadge } from './format.js';
 
-/** Total GPU power of a run (devices summed per bucket), keyed by seconds since the run started. */
+/** Total GPU power of a run (its devices summed per bucket), keyed by seconds since the run started. */
 function totalPower(run, samples) {
   const t0 = Date.parse(run.startedAt);
   const sum = new Map();
   for (const d of samples.devices) {
     for (const p of d.points) {
       if (p.meanW === null) continue;
-      const x = Math.round((p.t - t0) / 1000);
+      const x = (p.t - t0) / 1000; // every device of a run shares the bucket grid, so the sum is per bucket
       sum.set(x, (sum.get(x) ?? 0) + p.meanW);
     }
   }
@@ -47,7 +47,7 @@ export async function renderCompare(app, ids) {
   });
   app.replaceChildren(
     h('h1', {}, `Comparing ${runs.length} runs`),
-    h('div', { class: 'table-wrap' }, h('table', { id: 'compare-table', class: 'runs' },
+    h('div', { class: 'table-wrap spaced' }, h('table', { id: 'compare-table', class: 'runs' },
       h('thead', {}, h('tr', {}, ['Run', 'Status', 'Duration', 'Energy', 'Epochs', 'Energy / epoch', 'Mean power', 'Projected total'].map((c) => h('th', {}, c)))),
       h('tbody', {}, rows))),
     h('section', { class: 'panel' }, h('h2', {}, 'Total GPU power', h('span', { class: 'muted small' }, ' against time since each run started')), powerEl),

@@ -11,7 +11,7 @@ export async function renderList(app) {
   const status = h('select', { id: 'filter-status', 'aria-label': 'status' },
     h('option', { value: '' }, 'any status'), STATUSES.map((s) => h('option', { value: s }, s)));
   status.value = STATUSES.includes(params.get('status')) ? params.get('status') : '';
-  const name = h('input', { id: 'filter-name', type: 'search', placeholder: 'filter by name or command', value: params.get('name') ?? '' });
+  const name = h('input', { id: 'filter-name', type: 'search', placeholder: 'filter by name or id', value: params.get('name') ?? '' });
   const compare = h('button', { id: 'compare', type: 'button', disabled: true }, 'Compare selected');
   const count = h('span', { class: 'muted', id: 'runs-count' });
   const body = h('tbody');
@@ -32,7 +32,8 @@ export async function renderList(app) {
 
   const draw = () => {
     const needle = name.value.trim().toLowerCase();
-    const shown = runs.filter((r) => !needle || `${r.name ?? ''} ${r.command.join(' ')} ${r.id}`.toLowerCase().includes(needle));
+    // The name (the command for an unnamed run) or the id: the command line of a named run would match too much.
+    const shown = runs.filter((r) => !needle || `${r.name ?? r.command.join(' ')} ${r.id}`.toLowerCase().includes(needle));
     body.replaceChildren(...shown.map((r) => {
       const p = primary(r.projection);
       const box = h('input', { type: 'checkbox', 'aria-label': `select ${r.id}`, checked: selected.has(r.id) });

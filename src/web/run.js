@@ -51,6 +51,7 @@ export async function renderRun(app, id) {
     charts.projection.setData(projectionData(run, history));
     charts.power.redraw(false, false);
     window.__dash.epochMarkers = marks(run, epochs).epochs.length;
+    window.__dash.stable = marks(run, epochs).stable !== null;
     window.__dash.status = run.status;
     window.__dash.projections = projectionData(run, history)[0].length;
   };
