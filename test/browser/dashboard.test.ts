@@ -132,8 +132,9 @@ describe('dashboard in headless Chromium', () => {
   it('follows the colour scheme the system asks for', async () => {
     const bg = async (scheme: 'light' | 'dark'): Promise<string> => {
       const { page } = await openPage(browser, { colorScheme: scheme });
-      await page.goto(`${d.url}/`);
+      await page.goto(`${d.url}/runs/${liveId}`);
       await page.waitForFunction(() => window.__dash?.ready === true, null, WAIT);
+      if (scheme === 'dark') await screenshot(page, 'dashboard-run-dark');
       return page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     };
     const [light, dark] = [await bg('light'), await bg('dark')];
