@@ -23,7 +23,11 @@ describe('profiler watch', () => {
     }, 60_000, 'the run to start');
     const plain = startCli(['watch'], { env: h.env });
     const json = startCli(['watch', live.id.slice(0, 8), '--json', '--interval', '0.5'], { env: h.env });
-    // On a terminal (profiler run --pty gives the watcher one): the block is redrawn in place.
+    // On a terminal (profiler run --pty gives the watcher one): the block is redrawn in place. It starts once the
+    // default watcher has printed, since its own wrapping run would otherwise be the newest running one.
+    let printed = false;
+    plain.child.stdout?.once('data', () => (printed = true));
+    await waitFor(() => printed, 60_000, 'the first update of profiler watch');
     const tty = startCli(['run', '--pty', '--quiet', '--', process.execPath, CLI, 'watch', live.id], { env: h.env });
     const [p, j, r, t] = await Promise.all([plain.done, json.done, run.done, tty.done]);
     assert.equal(r.code, 0, r.stderr);
@@ -73,5 +77,27 @@ describe('profiler watch', () => {
     const bad = await runCli(['watch', '--interval', '0'], { env: h.env });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--interval must be seconds/);
+  });
+});
+
+describe('profiler watch with a token', () => {
+  let h: TestHome;
+  before(async () => {
+    h = await testHome({ PROFILER_TOKEN: 'watch-token' });
+  });
+  after(async () => h.cleanup());
+
+  it('sends the configured token on the stream and the requests; without it the daemon\'s refusal is one clear line', async () => {
+    const r = await runCli(['run', '--quiet', '--', 'python3', DEMO, '--epochs', '2', '--epoch-seconds', '0.3'], { env: h.env });
+    assert.equal(r.code, 0, r.stderr);
+    const w = await runCli(['watch', '--json'], { env: h.env });
+    assert.equal(w.code, 0, w.stderr);
+    const last = JSON.parse(w.stdout.toString('utf8').trimEnd().split('\n').at(-1) as string);
+    assert.deepEqual([last.final, last.status, last.epochsDone], [true, 'succeeded', 2]);
+    const env = { ...h.env };
+    delete env.PROFILER_TOKEN;
+    const refused = await runCli(['watch'], { env });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /^profiler: missing or wrong bearer token \[PROF_ERR_UNAUTHORIZED\]\n$/);
   });
 });
