@@ -61,7 +61,7 @@ describe('dashboard in headless Chromium', () => {
     assert.match((await page.textContent('#stat-epochs .stat-value')) ?? '', new RegExp(`/ ${EPOCHS}$`), 'expected epochs from the Keras line');
     // The projection events of the stream are recorded: the chart gets one point per event, a band shows up.
     await page.waitForFunction(() => (window.__dash.projections ?? 0) >= 2, null, WAIT);
-    await page.waitForFunction(() => /95 %: [\d.]+ k?J – [\d.]+ k?J/.test(document.getElementById('projection-band')?.textContent ?? ''), null, WAIT);
+    await page.waitForFunction(() => /95 %: -?[\d.]+ (J|kJ|MJ) – [\d.]+ (J|kJ|MJ)/.test(document.getElementById('projection-band')?.textContent ?? ''), null, WAIT);
     assert.equal((await done).code, 0);
     await page.waitForFunction(() => window.__dash.status === 'succeeded' && document.getElementById('live')?.hidden === true, null, WAIT);
     await page.waitForFunction((n) => window.__dash.epochMarkers === n, EPOCHS, WAIT);
@@ -89,8 +89,8 @@ describe('dashboard in headless Chromium', () => {
     assert.equal(await page.locator('#epochs-table tbody tr').count(), EPOCHS);
     assert.match((await page.textContent('#stat-energy .stat-value')) ?? '', /^\d+(\.\d+)? (J|kJ|MJ)$/);
     assert.match((await page.textContent('#stat-energy .stat-sub')) ?? '', /^[\d.e-]+ kWh$/);
-    assert.match((await page.textContent('#projection-band')) ?? '', /^95 %: [\d.]+ k?J – [\d.]+ k?J · epoch-energy$/);
-    assert.match((await page.textContent('#stat-stable .stat-value')) ?? '', /^epoch 3$/);
+    assert.match((await page.textContent('#projection-band')) ?? '', /^95 %: -?[\d.]+ (J|kJ|MJ) – [\d.]+ (J|kJ|MJ) · epoch-energy$/);
+    assert.match((await page.textContent('#stat-stable .stat-value')) ?? '', /^epoch \d+$/);
     await screenshot(page, 'dashboard-run');
     assert.deepEqual(errors, []);
   });
@@ -127,6 +127,16 @@ describe('dashboard in headless Chromium', () => {
     assert.equal(c.second, 3, 'the newest run (first row) has 3 epochs');
     await screenshot(page, 'dashboard-compare');
     assert.deepEqual(errors, []);
+  });
+
+  it('names an unknown run, and a compare of fewer than two runs, in one line on the page', async () => {
+    const { page } = await openPage(browser);
+    await page.goto(`${d.url}/runs/zzzz`);
+    await page.waitForFunction(() => window.__dash?.ready === true, null, WAIT);
+    assert.equal(await page.textContent('#page-error'), 'no run matches "zzzz"');
+    await page.goto(`${d.url}/compare?runs=${liveId}`);
+    await page.waitForFunction(() => window.__dash?.ready === true, null, WAIT);
+    assert.match((await page.textContent('#page-error')) ?? '', /^Compare needs two or more runs/);
   });
 
   it('follows the colour scheme the system asks for', async () => {
