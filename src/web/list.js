@@ -4,6 +4,7 @@ import { fmtBand, fmtDuration, fmtEnergy, fmtTime, h, primary, runTitle, statusB
 
 const STATUSES = ['running', 'succeeded', 'failed', 'interrupted', 'imported'];
 const REFRESH_MS = 5000;
+const LIMIT = 200;
 
 export async function renderList(app) {
   window.__dash.page = 'list';
@@ -60,18 +61,20 @@ export async function renderList(app) {
     history.replaceState(null, '', q.size ? `/?${q}` : '/');
   };
 
-  let timer = null;
   const load = async () => {
-    clearTimeout(timer);
-    runs = await getJson(`/v1/runs?limit=500${status.value ? `&status=${status.value}` : ''}`);
+    runs = await getJson(`/v1/runs?limit=${LIMIT}${status.value ? `&status=${status.value}` : ''}`);
     for (const id of [...selected]) if (!runs.some((r) => r.id === id)) selected.delete(id);
     draw();
     syncCompare();
     window.__dash.runs = runs.length;
-    // New runs and running ones change the list by themselves; polling keeps it current without a stream per run.
-    timer = setTimeout(() => void load().catch(() => {}), REFRESH_MS);
   };
+  // New runs and running ones change the list by themselves: poll, skipping while the tab is hidden.
+  const poll = () => setTimeout(async () => {
+    if (!document.hidden) await load().catch(() => {});
+    poll();
+  }, REFRESH_MS);
   status.addEventListener('change', () => void load());
   name.addEventListener('input', draw);
   await load();
+  poll();
 }

@@ -9,7 +9,7 @@ import { startDaemon, type TestDaemon } from '../integration/api-daemon.js';
 import { launchBrowser, openPage, screenshot, WAIT } from '../helpers/browser.js';
 import { DEMO, startCli, waitFor, type CliResult } from '../helpers/cli.js';
 
-const EPOCHS = 10;
+const EPOCHS = 12;
 
 /** `profiler run` of the demo training script against the in-process daemon (its port and home). */
 function demoRun(d: TestDaemon, name: string, epochs: number, epochS: number): Promise<CliResult> {
@@ -32,7 +32,7 @@ describe('dashboard in headless Chromium', () => {
   let browser: Browser;
   let liveId = '';
   before(async () => {
-    // A fixed stabilizing epoch 3 and a 3-epoch window: a 10-epoch demo run gets a stabilization point and a banded projection.
+    // A fixed stabilizing epoch 3 and a 3-epoch window: a 12-epoch demo run gets a stabilization point and a banded projection.
     const home = mkdtempSync(join(tmpdir(), 'profiler-web-'));
     writeFileSync(join(home, 'config.json'), JSON.stringify({ stabilization: { gridMs: 100, fixedEpoch: 3, windowEpochs: 3 } }));
     d = await startDaemon({ PROFILER_HOME: home });
@@ -123,7 +123,7 @@ describe('dashboard in headless Chromium', () => {
     }));
     assert.equal(c.series, 3, 'x and one power profile per run');
     assert.ok(c.points > 10, `compare power points: ${c.points}`);
-    assert.equal(c.epochs, EPOCHS, 'epochs 1..10 on the x axis');
+    assert.equal(c.epochs, EPOCHS, 'epochs 1..EPOCHS on the x axis');
     assert.equal(c.second, 3, 'the newest run (first row) has 3 epochs');
     await screenshot(page, 'dashboard-compare');
     assert.deepEqual(errors, []);
