@@ -116,7 +116,8 @@ export function projectionChart(el, data, span) {
 export function epochChart(el, data) {
   const t = theme();
   return mount(el, {
-    height: 220, scales: { x: { time: false }, w: {} },
+    // Half an epoch of room on each side, so the first and last bars are drawn whole.
+    height: 220, scales: { x: { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] }, w: {} },
     axes: [{ stroke: t.muted, grid: { show: false }, values: (_u, vals) => vals.map((v) => (Number.isInteger(v) ? String(v) : '')) },
       ...axes(t, energyTicks, { scale: 'w', values: wattTicks }).slice(1)],
     series: [
