@@ -7,6 +7,7 @@ import type { ApiDeps } from './deps.js';
 import { analysisRoutes } from './routes/analysis.js';
 import { liveRoutes } from './routes/live.js';
 import { runRoutes } from './routes/runs.js';
+import { isPublicPath, webRoutes } from './routes/web.js';
 import { SseHub, type HubOptions } from './sse-hub.js';
 import { typeboxValidatorCompiler } from './validate.js';
 
@@ -24,13 +25,14 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
   await app.register(runRoutes, { deps: opts.deps });
   await app.register(analysisRoutes, { deps: opts.deps });
   await app.register(liveRoutes, opts);
+  await app.register(webRoutes);
 };
 
-/** Bearer auth on every route but /healthz; hashing both sides makes the comparison constant-time whatever the input. */
+/** Bearer auth on every route but /healthz and the dashboard's pages and assets (no data); hashing both sides makes the comparison constant-time whatever the input. */
 function bearerAuth(app: FastifyInstance, token: string): void {
   const want = digest(token);
   app.addHook('onRequest', async (req, reply) => {
-    if (req.url === '/healthz' || req.url.startsWith('/healthz?')) return;
+    if (req.url === '/healthz' || req.url.startsWith('/healthz?') || isPublicPath(req.url)) return;
     const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     if (!m || !timingSafeEqual(digest(m[1] as string), want)) {
       await reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'PROF_ERR_UNAUTHORIZED', message: 'missing or wrong bearer token' } });

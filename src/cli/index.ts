@@ -15,6 +15,7 @@ const commands = {
   evaluate: () => import('./commands/evaluate.js'),
   estimate: () => import('./commands/estimate.js'),
   job: () => import('./commands/job.js'),
+  watch: () => import('./commands/watch.js'),
 };
 
 const USAGE = `usage: profiler <command>
@@ -27,6 +28,7 @@ const USAGE = `usage: profiler <command>
   import --gpu-csv FILE [--gpu-csv FILE…] [--epochs-csv FILE] [--mem-csv FILE] [--name NAME] [--meta KEY=VALUE]… [--json]
   export RUN --format csv|json|parquet|nvsmi|codecarbon|hf-card [--per-epoch] [--out PATH] [--force]
   evaluate [--json] [--window-s S] [--grid [--max-window W] [--max-offset K] [--start-epoch N]]
+  watch [RUN] [--json] [--interval S]   live view of a run (default: the running one, else the last)
   estimate --gflops X --train-samples N --val-samples N --batch-size N --input-size N [--gpu NAME] [--duration D] [--epochs N] [--json]
 environment: PROFILER_HOME, PROFILER_PORT, PROFILER_NVIDIA_SMI, PROFILER_SAMPLE_MS, PROFILER_TOKEN (see README)`;
 
@@ -68,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'evaluate') return (await commands.evaluate()).evaluateCommand(config, rest);
   if (cmd === 'estimate') return (await commands.estimate()).estimateCommand(config, rest);
   if (cmd === 'job') return (await commands.job()).jobCommand(config, rest);
+  if (cmd === 'watch') return (await commands.watch()).watchCommand(config, rest);
   const { values, positionals } = parseShared(rest);
   switch (cmd) {
     case 'daemon':
