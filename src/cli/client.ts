@@ -1,6 +1,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import type { Config } from '../config/schema.js';
 import { daemonUnreachable, isErrorCode, ProfilerError } from '../errors.js';
+import { sseBlocks } from './sse.js';
 
 // Keep-alive between the client's few requests; unref'd sockets never hold the process open.
 const agent = new Agent({ keepAlive: true, maxSockets: 4 });
@@ -90,23 +91,8 @@ export class Client {
         end();
         return;
       }
-      let buf = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        for (let k = buf.indexOf('\n\n'); k >= 0; k = buf.indexOf('\n\n')) {
-          const block = buf.slice(0, k);
-          buf = buf.slice(k + 2);
-          const kind = /^event: ?(.*)$/m.exec(block)?.[1];
-          const data = /^data: ?(.*)$/m.exec(block)?.[1];
-          if (kind === undefined || data === undefined) continue;
-          try {
-            onEvent(kind, JSON.parse(data) as unknown);
-          } catch {
-            // a malformed event is skipped; the stream goes on
-          }
-        }
-      });
+      res.on('data', sseBlocks((e) => onEvent(e.event, e.data)));
       res.on('end', end);
       res.on('error', end);
     });

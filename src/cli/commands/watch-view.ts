@@ -21,6 +21,8 @@ export interface WatchState {
   totalPowerW: number | null;
   projection: { method: 'epoch-energy' | 'power-based'; j: number; band: [number, number] | null; provisional: boolean } | null;
   timeLeftS: number | null;
+  /** The run's `--budget`, as in the run JSON (null: none). */
+  budget: RunJson['budget'];
 }
 
 function primary(p: RunJson['projection']): WatchState['projection'] {
@@ -47,7 +49,7 @@ export function watchState(run: RunJson, power: Map<string, GpuPower>): WatchSta
   return {
     id: run.id, name: run.name, status: run.status, durationS: run.durationS, epochsDone: done, expectedEpochs: run.expectedEpochs,
     energyJ: run.energy.totalJ, powerW: gpus, totalPowerW: gpus.length ? gpus.reduce((a, g) => a + g.w, 0) : null,
-    projection: primary(run.projection), timeLeftS: timeLeft(run, done),
+    projection: primary(run.projection), timeLeftS: timeLeft(run, done), budget: run.budget ?? null,
   };
 }
 
@@ -61,13 +63,18 @@ function projected(s: WatchState): string {
   return `${fmtJ(p.j)}${band} ${p.method}${p.provisional ? ', provisional' : ''}`;
 }
 
+/** "500 J, exceeded: why" or "500 J (stop), holds"; null without a budget. */
+const budgetText = (s: WatchState): string | null =>
+  s.budget === null ? null : `${fmtJ(s.budget.limitJ)} (${s.budget.action}), ${s.budget.exceeded ? `exceeded: ${s.budget.reason ?? ''}` : 'holds'}`;
+
 const gpuList = (s: WatchState): string =>
   s.powerW.length === 0 ? 'no GPU sample yet' : s.powerW.map((g) => `GPU${g.index ?? '?'} ${fmtW(g.w)}`).join(', ');
 
 /** One line per update, for a pipe or a log. */
 export function plainLine(s: WatchState): string {
   return printable(`${s.id} ${s.status} ${fmtDuration(s.durationS)} | epochs ${epochs(s)} | energy ${fmtJ(s.energyJ)} | ` +
-    `power ${gpuList(s)} | projected ${projected(s)} | left ${s.timeLeftS === null ? '—' : fmtDuration(s.timeLeftS)}`);
+    `power ${gpuList(s)} | projected ${projected(s)} | left ${s.timeLeftS === null ? '—' : fmtDuration(s.timeLeftS)}` +
+    (s.budget === null ? '' : ` | budget ${budgetText(s)}`));
 }
 
 /** The block redrawn in place on a terminal. */
@@ -79,6 +86,7 @@ export function block(s: WatchState): string[] {
     `energy    ${fmtJ(s.energyJ)} = ${fmtKWh(s.energyJ)}${s.status === 'running' ? ' so far' : ''}`,
     `projected ${projected(s)}`,
     `time left ${s.timeLeftS === null ? '—' : `≈ ${fmtDuration(s.timeLeftS)}`}`,
+    ...(s.budget === null ? [] : [printable(`budget    ${budgetText(s)}`)]),
   ];
 }
 
