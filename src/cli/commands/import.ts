@@ -63,6 +63,7 @@ export async function importCommand(cfg: Config, argv: string[]): Promise<number
       memCsv: values['mem-csv'] ?? null,
       name: values.name ?? null,
       meta,
+      force: values.force ?? false,
       // Imported runs get the same stabilization (the FLUSS candidate even without epochs) and estimates.
       beforeReveal: (id) => analyzeOnce(set, id, pino({ level: 'silent' })),
     });
