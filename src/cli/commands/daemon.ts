@@ -28,7 +28,7 @@ export function listenError(err: unknown, cfg: Pick<Config, 'host' | 'port'>): P
   if (err instanceof ProfilerError) return err;
   if ((err as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE') {
     return daemonStart(`port ${cfg.port} on ${cfg.host} is in use by another program (EADDRINUSE; not a daemon of this PROFILER_HOME): ` +
-      'stop that program or set PROFILER_PORT to a free port', { cause: err });
+      'stop that program or set PROFILER_PORT to a free port'); // no cause: the log's message would repeat Node's
   }
   return daemonStart(`the daemon could not start: ${(err as Error).message}`, { cause: err });
 }
