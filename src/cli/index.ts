@@ -53,7 +53,7 @@ const USAGE = `usage: profiler <command>
   rm RUN… [--force]          remove runs and the samples no other run shares
   compare RUN RUN… [--json]  runs side by side
   estimate --gflops X --train-samples N --val-samples N --batch-size N --input-size N [--gpu NAME] [--duration D] [--epochs N] [--json]
-profiler COMMAND --help: a command's options and an example; profiler --version: the version
+profiler COMMAND --help (or profiler help COMMAND): a command's options and an example; profiler --version: the version
 environment: PROFILER_HOME, PROFILER_PORT, PROFILER_NVIDIA_SMI, PROFILER_SAMPLE_MS, PROFILER_TOKEN (see README)`;
 
 interface Shared {
@@ -78,6 +78,11 @@ function parseShared(cmd: string, args: string[]): Shared {
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  const topic = cmd === 'help' && rest[0] !== undefined ? helps[rest[0]] : undefined;
+  if (topic !== undefined) {
+    process.stdout.write((await topic()) + '\n');
+    return 0;
+  }
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     process.stdout.write(USAGE + '\n');
     return cmd === undefined ? 2 : 0;

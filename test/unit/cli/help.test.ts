@@ -55,6 +55,13 @@ describe('every command answers --help and -h', () => {
     assert.equal(wantsHelp(['RUN', '-h']), true);
   });
 
+  it('profiler help COMMAND is COMMAND --help; profiler help alone lists the commands', async () => {
+    assert.deepEqual(await cli(['help', 'compare']), await cli(['compare', '--help']));
+    const all = await cli(['help']);
+    assert.equal(all.code, 0);
+    for (const cmd of COMMANDS) assert.match(all.stdout, new RegExp(`^  ${cmd} `, 'm'), cmd);
+  });
+
   it('profiler --version prints the version of package.json', async () => {
     const version = /"version"\s*:\s*"([^"]+)"/.exec(readFileSync('package.json', 'utf8'))?.[1];
     const r = await cli(['--version']);
