@@ -1,5 +1,6 @@
 import type { Clock, Scheduler, TimerHandle } from '../platform/clock.js';
 import type { RunEvent } from '../runs/lifecycle.js';
+import { energyJson } from '../runs/report.js';
 import type { GpuSample } from '../samplers/types.js';
 import type { RunRow } from '../store/runs.js';
 import type { ApiEvents, ApiQueries } from './deps.js';
@@ -92,7 +93,7 @@ export class SseHub {
     }
     if (run.status !== 'running' || st.ended) {
       const final = st.ring.findLast((e) => e.kind === 'status');
-      if (!final) this.send(client, this.format(this.nextId++, 'status', { runId: run.id, status: run.status, energy: run.energy }));
+      if (!final) this.send(client, this.format(this.nextId++, 'status', { runId: run.id, status: run.status, energy: run.energy && energyJson(run.energy) }));
       else if (lastEventId === null) this.send(client, final.text);
       sink.end();
       return () => {};
@@ -155,7 +156,8 @@ export class SseHub {
     // The final status is the run's last event (epochs finalized later were already sealed into it).
     if (st.ended && kind !== 'status') return;
     if (kind === 'devices') st.devices = null;
-    this.publish(run.id, kind, data);
+    // Payloads in the run JSON's types: energy as GET /v1/runs/:id has it (gaps a count, not the stored list).
+    this.publish(run.id, kind, kind === 'status' ? { ...data, energy: energyJson(data.energy) } : data);
     if (kind === 'status' && run.status !== 'running') {
       st.ended = true;
       for (const c of st.clients) c.sink.end();

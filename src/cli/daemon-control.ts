@@ -104,7 +104,8 @@ export async function ensureDaemon(cfg: Config): Promise<{ started: boolean; cli
     // Ours lost the lock to another starting daemon: that one will answer.
     if (exited !== null && exited !== 0 && lockHolder(cfg) === null) {
       const why = lastLoggedError(cfg.home);
-      throw daemonStart(`the daemon exited with status ${exited}${why ? `: ${why}` : ''}; see ${homeFiles(cfg.home).log}`);
+      throw daemonStart(why ? `${why} (the daemon exited with status ${exited}; see ${homeFiles(cfg.home).log})`
+        : `the daemon exited with status ${exited}; see ${homeFiles(cfg.home).log}`);
     }
     await sleep(40);
   }

@@ -95,6 +95,11 @@ export function printable(text: string): string {
   });
 }
 
+/** "profiler: " before a line, unless it names the command already ("profiler run: …"): never "profiler: profiler run:". */
+export function prefixed(line: string): string {
+  return /^profiler[ :]/.test(line) ? line : `profiler: ${line}`;
+}
+
 /** The error as `--json` callers read it, in the API's shape. */
 export function errorJson(err: unknown): { error: { code: ErrorCode; message: string } } {
   const e = asProfilerError(err);

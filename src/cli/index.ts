@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { cachedConfig } from '../config/cache.js';
 import type { Config } from '../config/schema.js';
 import { invalid, usage } from '../errors.js';
-import { describeError, errorJson, wantsJson } from './format.js';
+import { describeError, errorJson, prefixed, wantsJson } from './format.js';
+import { packageVersion, wantsHelp } from './help.js';
 
 // Commands are loaded when called: `profiler run` must not pay for the daemon's web stack (~400 ms) at start-up.
 const commands = {
@@ -16,12 +17,36 @@ const commands = {
   estimate: () => import('./commands/estimate.js'),
   job: () => import('./commands/job.js'),
   watch: () => import('./commands/watch.js'),
+  rm: () => import('./commands/rm.js'),
+  compare: () => import('./commands/compare.js'),
 };
+
+/** Each command's --help text, kept next to its parser. */
+const helps: Record<string, () => Promise<string>> = {
+  run: async () => (await import('./run-args.js')).RUN_HELP,
+  daemon: async () => (await commands.daemon()).DAEMON_HELP,
+  runs: async () => (await commands.query()).RUNS_HELP,
+  show: async () => (await commands.query()).SHOW_HELP,
+  job: async () => (await commands.job()).JOB_HELP,
+  import: async () => (await commands.import()).IMPORT_HELP,
+  export: async () => (await commands.export()).EXPORT_HELP,
+  evaluate: async () => (await commands.evaluate()).EVALUATE_HELP,
+  estimate: async () => (await commands.estimate()).ESTIMATE_HELP,
+  rm: async () => (await commands.rm()).RM_HELP,
+  compare: async () => (await commands.compare()).COMPARE_HELP,
+  watch: async () => (await commands.watch()).WATCH_HELP,
+};
+
+/** Whether argv asks for a command's help: for run only among its own options (the command's --help is the command's). */
+async function helpRequested(cmd: string, rest: string[]): Promise<boolean> {
+  if (cmd === 'run') return (await import('./run-args.js')).parseRunArgs(rest).help;
+  return wantsHelp(rest);
+}
 
 const USAGE = `usage: profiler <command>
   run [--name NAME] [--epochs N] [--epoch-pattern REGEX] [--gpus LIST] [--meta KEY=VALUE]… [--job ID] [--quiet] [--pty] -- CMD [ARG…]
   daemon start | stop | status [--json] | run
-  runs [--json] [--limit N] [--job ID]
+  runs [--json] [--limit N] [--status S] [--name NAME] [--job ID]
   show RUN [--json]          RUN: an id, a unique id prefix, or "last"
   show --job ID [--json]     the job's runs on this node, summed
   job ID [--prometheus URL [--range DURATION]] [--json]   the job's energy across nodes
@@ -29,17 +54,30 @@ const USAGE = `usage: profiler <command>
   export RUN --format csv|json|parquet|nvsmi|codecarbon|hf-card [--per-epoch] [--out PATH] [--force]
   evaluate [--json] [--window-s S] [--grid [--max-window W] [--max-offset K] [--start-epoch N]]
   watch [RUN] [--json] [--interval S]   live view of a run (default: the running one, else the last)
+  rm RUN… [--force]          remove runs and the samples no other run shares
+  compare RUN RUN… [--json]  runs side by side
   estimate --gflops X --train-samples N --val-samples N --batch-size N --input-size N [--gpu NAME] [--duration D] [--epochs N] [--json]
+profiler COMMAND --help (or profiler help COMMAND): a command's options and an example; profiler --version: the version
 environment: PROFILER_HOME, PROFILER_PORT, PROFILER_NVIDIA_SMI, PROFILER_SAMPLE_MS, PROFILER_TOKEN (see README)`;
 
-/** The options of `daemon`, `runs` and `show`; a line that does not parse is PROF_ERR_USAGE. */
-function parseShared(args: string[]): { values: { json?: boolean; limit?: string; job?: string }; positionals: string[] } {
+interface Shared {
+  values: { json?: boolean; limit?: string; job?: string; status?: string; name?: string };
+  positionals: string[];
+}
+
+/** The options of `daemon`, `runs` and `show` (status and name: runs only); a line that does not parse is PROF_ERR_USAGE. */
+function parseShared(cmd: string, args: string[]): Shared {
+  let parsed: Shared;
   try {
-    return parseArgs({ args, allowPositionals: true,
-      options: { json: { type: 'boolean', default: false }, limit: { type: 'string' }, job: { type: 'string' } } });
+    parsed = parseArgs({ args, allowPositionals: true,
+      options: { json: { type: 'boolean', default: false }, limit: { type: 'string' }, job: { type: 'string' },
+        status: { type: 'string' }, name: { type: 'string' } } });
   } catch (err) {
-    throw usage((err as Error).message, { cause: err });
+    throw usage(`${(err as Error).message.split(/(?<=[^.])\. /)[0] ?? ''} (profiler ${cmd} --help)`, { cause: err });
   }
+  const stray = cmd === 'runs' ? undefined : (['status', 'name'] as const).find((k) => parsed.values[k] !== undefined);
+  if (stray) throw usage(`Unknown option '--${stray}' (profiler ${cmd} --help)`);
+  return parsed;
 }
 
 /** The validated configuration: from the cache when nothing it was made of changed, else validated (and cached). */
@@ -53,9 +91,23 @@ async function configuration(): Promise<Config> {
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  const topic = cmd === 'help' && rest[0] !== undefined ? helps[rest[0]] : undefined;
+  if (topic !== undefined) {
+    process.stdout.write((await topic()) + '\n');
+    return 0;
+  }
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     process.stdout.write(USAGE + '\n');
     return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+    process.stdout.write(`profiler ${packageVersion()}\n`);
+    return 0;
+  }
+  const help = helps[cmd];
+  if (help !== undefined && (await helpRequested(cmd, rest))) {
+    process.stdout.write((await help()) + '\n');
+    return 0;
   }
   const config = await configuration();
   if (cmd === 'run') return (await commands.run()).runCommand(config, rest);
@@ -71,14 +123,19 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'estimate') return (await commands.estimate()).estimateCommand(config, rest);
   if (cmd === 'job') return (await commands.job()).jobCommand(config, rest);
   if (cmd === 'watch') return (await commands.watch()).watchCommand(config, rest);
-  const { values, positionals } = parseShared(rest);
+  if (cmd === 'rm') return (await commands.rm()).rmCommand(config, rest);
+  if (cmd === 'compare') return (await commands.compare()).compareCommand(config, rest);
+  const { values, positionals } = parseShared(cmd, rest);
   switch (cmd) {
     case 'daemon':
       return (await commands.daemon()).daemonCommand(config, positionals, values.json ?? false);
     case 'runs': {
       const limit = values.limit === undefined ? null : Number(values.limit);
       if (limit !== null && (!Number.isInteger(limit) || limit < 1)) throw invalid(`--limit must be a positive integer, got "${values.limit}"`);
-      return (await commands.query()).runsCommand(config, { json: values.json ?? false, limit, job: values.job });
+      const query = await commands.query();
+      const status = query.parseStatus(values.status);
+      if (values.name === '') throw invalid('--name needs a non-empty NAME');
+      return query.runsCommand(config, { json: values.json ?? false, limit, job: values.job, status, name: values.name });
     }
     case 'show':
       if (values.job !== undefined && positionals.length === 0) return (await commands.job()).localJobCommand(config, values.job, values.json ?? false);
@@ -97,7 +154,7 @@ main(argv).then(
   },
   (err: unknown) => {
     // One line a person reads on stderr; with --json also the same error as JSON on stdout, for scripts.
-    process.stderr.write(`profiler: ${describeError(err)}\n`);
+    process.stderr.write(`${prefixed(describeError(err))}\n`);
     if (wantsJson(argv)) process.stdout.write(JSON.stringify(errorJson(err)) + '\n');
     process.exitCode = 2;
   },

@@ -16,14 +16,38 @@ export interface RunArgs {
   /** `--budget ENERGY [--on-budget warn|stop]`. */
   budget: BudgetSpec | null;
   command: string[];
+  /** `--help` or `-h` among the options: print RUN_HELP, run nothing. */
+  help: boolean;
 }
+
+export const RUN_HELP = `Usage: profiler run [options] -- CMD [ARG…]
+
+Runs CMD (no shell) exactly as without the profiler, and records its GPU, RAM and CPU energy through the daemon
+(started when none answers). Its exit status is CMD's (128 + signal when CMD dies of a signal); a summary goes
+to stderr at the end. Options end at \`--\` or at the first word that is not an option.
+
+Options:
+  --name NAME             a name for the run
+  --epochs N              the number of epochs expected (enables the projection of the total)
+  --epoch-pattern REGEX   a JavaScript regex with a named group (?<epoch>…) and optionally (?<total>…)
+  --gpus LIST             GPU indices or UUIDs to measure, separated by commas (default: those the run uses)
+  --meta KEY=VALUE        a key/value stored with the run (repeatable)
+  --job ID                the job this run belongs to (SLURM and torchelastic are read by themselves)
+  --budget ENERGY         an energy budget: 2.5kWh, 9000kJ, 500J
+  --on-budget warn|stop   what to do once the budget is exceeded (default warn)
+  --pty                   run CMD on a pseudo-terminal (progress bars as in a terminal)
+  -q, --quiet             no summary at the end
+  -h, --help              this help
+
+Example:
+  profiler run --name resnet --epochs 10 -- python train.py --lr 0.1`;
 
 /**
  * `profiler run [options] -- CMD [ARG…]`. Options end at `--` or at the first word that is not an option, so
  * `profiler run python train.py --lr 1` also works; everything after belongs to CMD untouched.
  */
 export function parseRunArgs(argv: string[]): RunArgs {
-  const a: RunArgs = { name: null, epochs: null, epochPattern: null, gpus: null, meta: {}, quiet: false, pty: false, job: null, budget: null, command: [] };
+  const a: RunArgs = { name: null, epochs: null, epochPattern: null, gpus: null, meta: {}, quiet: false, pty: false, job: null, budget: null, command: [], help: false };
   let onBudget: string | null = null;
   let i = 0;
   const value = (flag: string): string => {
@@ -81,6 +105,10 @@ export function parseRunArgs(argv: string[]): RunArgs {
       case '--pty':
         a.pty = true;
         break;
+      case '--help':
+      case '-h':
+        a.help = true;
+        return a;
       case '--budget': {
         const v = get();
         try {

@@ -91,6 +91,12 @@ export const SettingsSchema = Type.Object({
     default: 475, description: 'grid carbon intensity for emissions reports (g CO₂e/kWh)',
   }),
   pue: Num(1, 10, { default: 1, description: 'power usage effectiveness for emissions reports' }),
+  countryIsoCode: Type.Union([Type.String({ minLength: 1, maxLength: 3 }), Type.Null()], {
+    default: null, description: 'the CodeCarbon export\'s `country_iso_code` (ISO 3166-1 alpha-3: USA, FRA); null: left empty',
+  }),
+  region: Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()], {
+    default: null, description: 'the CodeCarbon export\'s `region` (a state or province); null: left empty',
+  }),
   metricsGraceS: Int(0, 604_800, {
     default: 600, env: 'PROFILER_METRICS_GRACE_S',
     description: 'how long a finished run (and its job) keeps its series in `/metrics` after it ended',

@@ -134,6 +134,11 @@ export class Recorder {
     if (run.status !== 'running' && !corrects) throw conflict(`run ${run.id} is already ${run.status}`);
     if (f.endedAt < run.started_at) throw invalid('endedAt: before the run started');
     this.unwatch(run.id);
+    // `profiler run` could not start the command (127/126 before any pid was attached): nothing ran, so no device's
+    // power belongs to it (it would otherwise be charged the idle GPUs' energy of those milliseconds).
+    if (f.status === 'failed' && run.client_pid === null && f.signal === null && (f.exitCode === 127 || f.exitCode === 126)) {
+      this.runs.setDevices(run.rid, [], 'none');
+    }
     const status: RunStatus = f.status ?? (f.signal === null && (f.exitCode ?? 0) === 0 ? 'succeeded' : 'failed');
     const last = this.epochs.last(run.rid);
     if (corrects) {

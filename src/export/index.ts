@@ -4,7 +4,8 @@ import type { RunSet } from '../runs/open.js';
 import { energyOptions } from '../runs/energy.js';
 import { runJson } from '../runs/report.js';
 import type { RunRow } from '../store/runs.js';
-import { codecarbonCsv, hfCardYaml, type CarbonOptions } from './carbon.js';
+import { hostname } from 'node:os';
+import { codecarbonCsv, hfCardYaml, thisMachine, type CarbonOptions } from './carbon.js';
 import { studyEpochCsv, studyGpuCsv, studyMemCsv } from './nvsmi.js';
 import { deviceRows, procRows, sampleRows } from './rows.js';
 import { csvChunks, EPOCH_COLUMNS, epochRecord, jsonChunks, parquetChunks, SAMPLE_COLUMNS, sampleRecord } from './tabular.js';
@@ -54,6 +55,11 @@ export function exportParts(deps: ExportDeps, row: RunRow, format: ExportFormat,
     pue: opts.pue ?? cfg.pue,
     trainingType: opts.trainingType ?? null,
     location: opts.location ?? null,
+    countryIsoCode: opts.countryIsoCode ?? cfg.countryIsoCode,
+    region: opts.region ?? cfg.region,
+    // os, CPU and RAM describe this machine: only for a run it recorded itself.
+    machine: opts.machine !== undefined ? opts.machine
+      : row.status !== 'imported' && (row.host === null || row.host === (cfg.nodeName ?? hostname())) ? thisMachine() : null,
   };
   const base = `run-${row.id}`;
   const epochsJson = run.epochs ?? [];

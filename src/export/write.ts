@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createWriteStream, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Writable } from 'node:stream';
-import { conflict, invalid } from '../errors.js';
+import { conflict, invalid, ioError } from '../errors.js';
 import type { ExportPart } from './index.js';
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -37,6 +37,19 @@ export function planPaths(parts: readonly ExportPart[], out: string): string[] {
   return paths;
 }
 
+/** Creates the folders the paths go into (mkdir -p); one that cannot be made is PROF_ERR_IO saying why. */
+function makeFolders(dirs: readonly string[]): void {
+  for (const dir of dirs) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOTDIR' || e.code === 'EEXIST' ? 'a file is in the way' : e.message;
+      throw ioError(`cannot create the folder ${dir} for the export: ${why}`, { cause: err });
+    }
+  }
+}
+
 async function writeChunks(chunks: AsyncIterable<string | Uint8Array>, w: Writable): Promise<void> {
   for await (const c of chunks) {
     if (!w.write(c)) await once(w, 'drain');
@@ -53,7 +66,7 @@ export async function writeParts(parts: readonly ExportPart[], opts: { out: stri
     return [];
   }
   const paths = planPaths(parts, opts.out);
-  if (opts.out.endsWith('/') || opts.out.endsWith(sep)) mkdirSync(resolve(opts.out), { recursive: true });
+  makeFolders(opts.out.endsWith('/') || opts.out.endsWith(sep) ? [resolve(opts.out)] : [...new Set(paths.map((p) => dirname(p)))]);
   if (!opts.force) {
     const existing = paths.filter((p) => {
       try {

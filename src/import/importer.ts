@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { conflict, hasCode } from '../errors.js';
 import { removeImport, sweepImports } from '../runs/imports.js';
 import type { RunSet } from '../runs/open.js';
@@ -17,6 +19,8 @@ export interface ImportOptions {
   name?: string | null;
   /** The run's key/values, as `profiler run --meta` stores them (the offline estimators read their features here). */
   meta?: Record<string, string>;
+  /** Import files that were imported before (refused otherwise: the same log twice is two runs over the same samples). */
+  force?: boolean;
   /** Runs on the complete but still hidden run (the analysis): its failure, too, leaves nothing behind. */
   beforeReveal?: (id: string) => Promise<unknown>;
 }
@@ -48,7 +52,9 @@ export async function importRun(set: RunSet, opts: ImportOptions): Promise<Impor
   if (opts.gpuCsv.length === 0) throw lineError('(none)', 0, 'give at least one --gpu-csv FILE');
   await sweepImports(set.imports);
   const files = [...opts.gpuCsv, opts.memCsv, opts.epochsCsv].filter((f): f is string => !!f);
-  const meta: Record<string, string> = { ...opts.meta, importedFrom: files.join(' '), importedAt: new Date().toISOString() };
+  const importFingerprint = filesFingerprint(opts);
+  if (!opts.force) refuseReimport(set, importFingerprint, files);
+  const meta: Record<string, string> = { ...opts.meta, importedFrom: files.join(' '), importedAt: new Date().toISOString(), importFingerprint };
   const hidden = set.runs.create({
     name: opts.name ?? null, command: ['profiler', 'import', ...files], cwd: process.cwd(), startedAt: Date.now(),
     expectedEpochs: null, clientPid: null, sampleMs: set.cfg.sampleMs, meta, status: 'imported', importPid: process.pid,
@@ -112,6 +118,41 @@ async function load(set: RunSet, rid: number, opts: ImportOptions): Promise<Impo
     id, rid, gpuRows: pass.rows, memRows, epochs: ep.n, devices: [...pass.devices.keys()], cutLines: pass.cut, sampleMs,
     energy, sharedRows, sharedWith,
   };
+}
+
+/** Bytes of each file hashed to know it again: enough to tell logs apart, cheap on a 200 MB one. */
+const HEAD_BYTES = 1 << 20;
+
+/** A file's size and the SHA-256 of its first MB ("size:hex"), or null when it cannot be read (the import says why). */
+function fileFingerprint(path: string): string | null {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(size, HEAD_BYTES));
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return `${size}:${createHash('sha256').update(buf.subarray(0, n)).digest('hex').slice(0, 32)}`;
+  } catch {
+    return null;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/** The import's files by content (not by path: a copy is the same log), each with its role. */
+export function filesFingerprint(opts: Pick<ImportOptions, 'gpuCsv' | 'memCsv' | 'epochsCsv'>): string {
+  const gpu = opts.gpuCsv.map((f) => `gpu=${fileFingerprint(f)}`).sort();
+  const aux = [['mem', opts.memCsv], ['epochs', opts.epochsCsv]].filter(([, f]) => !!f).map(([k, f]) => `${k}=${fileFingerprint(f as string)}`);
+  return [...gpu, ...aux].join(' ');
+}
+
+/** The same files imported before are PROF_ERR_CONFLICT naming the run they became (--force imports them again). */
+function refuseReimport(set: RunSet, fingerprint: string, files: string[]): void {
+  if (fingerprint.includes('=null')) return; // an unreadable file: the import itself reports it
+  const prior = set.runs.list({ status: 'imported' }).find((r) => r.meta.importFingerprint === fingerprint);
+  if (prior === undefined) return;
+  throw conflict(`${files.join(', ')} ${files.length === 1 ? 'was' : 'were'} imported already as run ${prior.id}` +
+    `${prior.name ? ` (${prior.name})` : ''}${prior.meta.importedAt ? ` on ${prior.meta.importedAt}` : ''}: use --force to import again`);
 }
 
 /** One batch of one file's GPU samples; a clash with another import names the file. */

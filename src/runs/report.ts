@@ -118,19 +118,7 @@ export function runJson(deps: ReportDeps, row: RunRow, opts: { epochs: boolean }
       shared: d.shared === 1,
     })),
     gpuSource: row.gpu_source,
-    energy: {
-      totalJ: energy.totalJ,
-      gpuJ: energy.gpuJ,
-      ramJ: energy.ramJ,
-      cpuJ: energy.cpuJ,
-      gpuCoverage: energy.gpuCoverage,
-      gaps: energy.gapCount ?? energy.gaps.length,
-      // Energy sealed before NVML support is the integral.
-      gpuMethod: energy.gpuMethod ?? 'integral',
-      gpuCounterJ: energy.gpuCounterJ ?? null,
-      gpuIntegralJ: energy.gpuIntegralJ ?? energy.gpuJ,
-      gpuNote: energy.gpuNote ?? null,
-    },
+    energy: energyJson(energy),
     expectedEpochs: row.expected_epochs,
     stabilization: stabilizationJson(row.analysis?.stabilization),
     projection: row.analysis?.projection ?? null,
@@ -144,6 +132,23 @@ export function runJson(deps: ReportDeps, row: RunRow, opts: { epochs: boolean }
   };
   if (opts.epochs) out.epochs = deps.epochs.list(row.rid).map(epochJson);
   return out;
+}
+
+/** The run JSON's `energy` of a stored energy: the gaps counted (the stored list stays internal). */
+export function energyJson(energy: RunEnergy): RunJson['energy'] {
+  return {
+    totalJ: energy.totalJ,
+    gpuJ: energy.gpuJ,
+    ramJ: energy.ramJ,
+    cpuJ: energy.cpuJ,
+    gpuCoverage: energy.gpuCoverage,
+    gaps: energy.gapCount ?? energy.gaps.length,
+    // Energy sealed before NVML support is the integral.
+    gpuMethod: energy.gpuMethod ?? 'integral',
+    gpuCounterJ: energy.gpuCounterJ ?? null,
+    gpuIntegralJ: energy.gpuIntegralJ ?? energy.gpuJ,
+    gpuNote: energy.gpuNote ?? null,
+  };
 }
 
 export function stabilizationJson(s: Stabilization | null | undefined): StabilizationJson | null {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { arch as osArch, cpus, release as osRelease, tmpdir, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
@@ -142,6 +142,33 @@ test('codecarbon and hf-card: CodeCarbon columns, kWh and kg; grams in the card;
   const grams = Number(/\n {2}emissions: ([\d.e-]+)\n/.exec(card)?.[1]);
   assert.ok(Math.abs(grams - (E0.totalJ / 3.6e6) * 475) < 1e-4, card);
   assert.match(card, /\n {2}training_type: "fine-tuning"\n {2}geographical_location: null\n {2}hardware_used: "2 x NVIDIA GeForce RTX 3090"\n/);
+});
+
+test('codecarbon: os, CPU and RAM of this machine for a run it recorded, python from meta, country and region from config', async () => {
+  const cells = (line: string): string[] => [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)].slice(0, CODECARBON_COLUMNS.length)
+    .map((m) => (m[1] ?? '').replace(/^"|"$/g, '').replace(/""/g, '"'));
+  const row = async (r: typeof original, opts: ExportOptions): Promise<Record<string, string | undefined>> => {
+    const parts = exportParts(deps, r, 'codecarbon', opts);
+    let text = '';
+    for await (const c of (parts[0] as { chunks(): AsyncIterable<string | Uint8Array> }).chunks()) text += c.toString();
+    const v = cells(text.trim().split('\n')[1] as string);
+    return Object.fromEntries(CODECARBON_COLUMNS.map((c, i) => [c, v[i]]));
+  };
+  const mine = await row(original, { countryIsoCode: 'FRA', region: 'Occitanie' });
+  assert.equal(mine.os, `${osType()}-${osRelease()}-${osArch()}`);
+  assert.equal(Number(mine.cpu_count), cpus().length);
+  assert.equal(mine.cpu_model, cpus()[0]?.model.trim());
+  assert.ok(Math.abs(Number(mine.ram_total_size) - totalmem() / 1024 ** 3) < 0.01, `${mine.ram_total_size} GB`);
+  assert.deepEqual([mine.country_iso_code, mine.region, mine.python_version], ['FRA', 'Occitanie', '']);
+  runs.update(original.rid, { meta: { python_version: '3.11.4' } });
+  assert.equal((await row(runs.byId(original.id) as typeof original, {})).python_version, '3.11.4');
+  runs.update(original.rid, { meta: {} });
+  const elsewhere = await row({ ...original, host: 'another-node' }, {});
+  const imported = await row({ ...original, status: 'imported' }, {});
+  for (const v of [elsewhere, imported]) {
+    assert.deepEqual([v.os, v.cpu_count, v.cpu_model, v.ram_total_size, v.country_iso_code], ['', '', '', '', ''], 'not this machine: empty');
+    assert.equal(v.gpu_count, '2', 'the GPUs come from the run itself');
+  }
 });
 
 test('files are never overwritten without force, never written outside the named folder, parquet never to stdout', async () => {

@@ -122,7 +122,8 @@ describe('profiler import beside a live daemon', () => {
     const copy = path.join(h.home, 'killed-gpu.csv'); // another path: other (synthetic) device, nothing shared
     copyFileSync(log, copy);
     const runsBefore = peek(h, (db) => (db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n);
-    const imp = startCli(['import', '--gpu-csv', copy, '--name', 'killed'], { env: h.env });
+    // --force: the same content as the log imported above (a copy is refused without it).
+    const imp = startCli(['import', '--force', '--gpu-csv', copy, '--name', 'killed'], { env: h.env });
     let exited = false;
     void imp.done.then(() => (exited = true));
     type Progress = { rid: number; dev: number; n: number };

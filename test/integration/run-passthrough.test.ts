@@ -109,11 +109,17 @@ describe('profiler run passes the command through untouched', () => {
     assert.deepEqual(guardsOf((await showJson(h.env)).id), [], 'the guard exited before profiler run did');
   });
 
-  it('reports a missing command with 127 and still records the run as failed', async () => {
-    const r = await runCli(['run', '--', 'no-such-command-xyz'], { env: h.env });
-    assert.equal(r.code, 127);
-    assert.match(r.stderr, /cannot run no-such-command-xyz/);
-    assert.equal((await showJson(h.env)).status, 'failed');
+  it('reports a missing command with 127 and records the run as failed, with no device and no energy (nothing ran)', async () => {
+    for (const pty of [[], ['--pty']]) {
+      const r = await runCli(['run', ...pty, '--', 'no-such-command-xyz'], { env: h.env });
+      assert.equal(r.code, 127);
+      assert.match(r.stderr, /cannot run no-such-command-xyz/);
+      const run = await showJson(h.env);
+      assert.equal(run.status, 'failed');
+      assert.equal(run.exitCode, 127);
+      assert.deepEqual(run.devices, [], `${pty.join('')}: the idle GPUs are not charged to a command that never started`);
+      assert.equal(run.energy.gpuJ, 0);
+    }
   });
 
   it('rejects bad options with a clear message and runs nothing', async () => {

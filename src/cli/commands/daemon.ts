@@ -7,6 +7,32 @@ import { LogFile } from '../../platform/log-file.js';
 import { Client } from '../client.js';
 import { ensureDaemon, lockHeld, lockHolder, stopDaemon } from '../daemon-control.js';
 
+export const DAEMON_HELP = `Usage: profiler daemon start | stop | status [--json] | run
+
+The daemon samples the GPUs and records runs; \`profiler run\` starts it when none answers.
+  start    start it in the background (logging to PROFILER_HOME/daemon.log); nothing when one answers
+  stop     stop it (SIGTERM, then wait)
+  status   whether it runs, on which port and pid, its GPU sampler; exit 3 when not running, 4 when a daemon
+           holds PROFILER_HOME but does not answer on PROFILER_PORT (another port: it says which)
+  run      run it in the foreground until SIGTERM or SIGINT
+
+Options:
+  --json       status (and start/stop) as JSON
+  -h, --help   this help
+
+Example:
+  PROFILER_PORT=7461 profiler daemon start`;
+
+/** The error a failed listen becomes: a port another program holds is named, with what to do. */
+export function listenError(err: unknown, cfg: Pick<Config, 'host' | 'port'>): ProfilerError {
+  if (err instanceof ProfilerError) return err;
+  if ((err as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE') {
+    return daemonStart(`port ${cfg.port} on ${cfg.host} is in use by another program (EADDRINUSE; not a daemon of this PROFILER_HOME): ` +
+      'stop that program or set PROFILER_PORT to a free port'); // no cause: the log's message would repeat Node's
+  }
+  return daemonStart(`the daemon could not start: ${(err as Error).message}`, { cause: err });
+}
+
 /** `profiler daemon run`: the daemon in the foreground until SIGTERM/SIGINT, then a graceful stop. */
 async function runForeground(cfg: Config): Promise<number> {
   const release = acquireLock(cfg.home, { port: cfg.port, host: cfg.host });
@@ -30,8 +56,10 @@ async function runForeground(cfg: Config): Promise<number> {
     logger.info({ ...addr, home: cfg.home }, 'daemon listening');
   } catch (err) {
     release();
-    logger.error({ err }, 'daemon failed to start');
-    throw err instanceof ProfilerError ? err : daemonStart(`the daemon could not start: ${(err as Error).message}`, { cause: err });
+    const e = listenError(err, cfg);
+    // The message the starting client reads back from the log (lastLoggedError).
+    logger.error({ err: e }, 'daemon failed to start');
+    throw e;
   }
   const d = daemon;
   await new Promise<void>((resolve) => {

@@ -8,14 +8,27 @@ import { withRunSet } from '../../runs/open.js';
 import { readGpuInventory } from '../../samplers/gpu-inventory.js';
 import { readSystemMemory } from '../../samplers/host.js';
 import { fmtDuration, fmtJ } from '../format.js';
+import { argError } from '../help.js';
 
-const HELP = `usage: profiler estimate --gflops X --train-samples N --val-samples N --batch-size N --input-size N
+export const ESTIMATE_HELP = `Usage: profiler estimate --gflops X --train-samples N --val-samples N --batch-size N --input-size N
          [--gpu NAME]… [--ram-gb G] [--duration D] [--epochs N]
          [--gpu-usage U] [--cpu-cores N --cpu-core-w W] [--cpu-usage U] [--pue P] [--json]
   The study's offline estimates, from kernel ridge regression on your finished runs that carry the same features
   (profiler run --meta gflops=… --meta train_samples=… …): expected mean power (× --duration) and mean epoch
   energy (× --epochs), with the Green Algorithms figure beside them. --gpu defaults to this machine's first GPU,
-  --ram-gb to its total RAM. D: seconds, or with s, m or h (90m, 2.5h).`;
+  --ram-gb to its total RAM. D: seconds, or with s, m or h (90m, 2.5h).
+
+Options:
+  --gflops … --input-size   the run's features, as profiler run --meta stores them (required)
+  --gpu NAME                a GPU of config/gpus.json (repeatable); --ram-gb G the RAM
+  --duration D, --epochs N  what to multiply the mean power and epoch energy by
+  --gpu-usage, --cpu-cores, --cpu-core-w, --cpu-usage, --pue   the Green Algorithms inputs
+  --json                    the estimate as JSON
+  -h, --help                this help
+
+Example:
+  profiler estimate --gflops 4.1 --train-samples 50000 --val-samples 10000 --batch-size 128 --input-size 3072 --epochs 30`;
+const HELP = ESTIMATE_HELP;
 
 const FLAG = (k: string): string => k.replace(/_/g, '-');
 
@@ -71,7 +84,7 @@ export async function estimateCommand(cfg: Config, argv: string[]): Promise<numb
       },
     });
   } catch (err) {
-    throw usage(`${(err as Error).message}\n${HELP}`, { cause: err });
+    throw argError(err, HELP, 'estimate');
   }
   const v: Record<string, string | boolean | string[] | undefined> = parsed.values;
   const text = (k: string): string | undefined => {

@@ -10,6 +10,7 @@ import { powerSeries } from '../../runs/power-series.js';
 import { withRunSet, type RunSet } from '../../runs/open.js';
 import { runJson, type RunJson } from '../../runs/report.js';
 import type { RunRow } from '../../store/runs.js';
+import { argError } from '../help.js';
 
 export interface TimeWindowRow {
   id: string;
@@ -56,6 +57,23 @@ const err = (pairs: [number, number][]) => {
   };
 };
 
+export const EVALUATE_HELP = `Usage: profiler evaluate [--json] [--window-s S] [--grid [--max-window W] [--max-offset K] [--start-epoch N]]
+
+The accuracy of every estimator over the finished runs (the study's Table 10 layout); with --grid also the
+online estimators' error by window size and window start (docs/evaluation.md).
+
+Options:
+  --window-s S        runs without epochs: mean power over S seconds after the FLUSS point × duration (default 300)
+  --grid              the window × offset grid
+  --max-window W      grid: longest window in epochs (default 10)
+  --max-offset K      grid: largest offset after the stabilizing epoch (default 10)
+  --start-epoch N     grid: start at epoch N instead of each run's stabilizing epoch
+  --json              the evaluation as JSON
+  -h, --help          this help
+
+Example:
+  profiler evaluate --grid --max-window 5`;
+
 const GRID_FLAGS = ['max-window', 'max-offset', 'start-epoch'] as const;
 
 /** The grid's options (`--grid [--max-window W] [--max-offset K] [--start-epoch N]`); null without `--grid`. */
@@ -83,15 +101,21 @@ function gridOptions(values: { grid?: boolean } & Partial<Record<(typeof GRID_FL
 
 /** `profiler evaluate [--json] [--window-s S] [--grid …]`: each estimator's error over the finished runs. */
 export function evaluateCommand(cfg: Config, argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      json: { type: 'boolean', default: false },
-      'window-s': { type: 'string' },
-      grid: { type: 'boolean', default: false },
-      ...Object.fromEntries(GRID_FLAGS.map((f) => [f, { type: 'string' as const }])),
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        json: { type: 'boolean', default: false },
+        'window-s': { type: 'string' },
+        grid: { type: 'boolean', default: false },
+        ...Object.fromEntries(GRID_FLAGS.map((f) => [f, { type: 'string' as const }])),
+      },
+    });
+  } catch (err) {
+    throw argError(err, EVALUATE_HELP, 'evaluate');
+  }
+  const { values } = parsed;
   const windowS = values['window-s'] === undefined ? 300 : Number(values['window-s']);
   if (!Number.isFinite(windowS) || windowS <= 0) throw invalid(`--window-s must be a positive number of seconds, got "${values['window-s']}"`);
   const gridOpts = gridOptions(values);

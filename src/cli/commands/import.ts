@@ -1,14 +1,32 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import type { Config } from '../../config/schema.js';
-import { invalid } from '../../errors.js';
+import { invalid, usage } from '../../errors.js';
 import { importRun } from '../../import/importer.js';
 import { analyzeOnce } from '../../runs/analysis.js';
 import { withRunSet } from '../../runs/open.js';
 import { fmtJ } from '../format.js';
+import { argError, usageOf } from '../help.js';
 
-export const IMPORT_USAGE =
-  'usage: profiler import --gpu-csv FILE [--gpu-csv FILE…] [--epochs-csv FILE] [--mem-csv FILE] [--name NAME] [--meta KEY=VALUE]… [--json]';
+export const IMPORT_HELP = `Usage: profiler import --gpu-csv FILE [--gpu-csv FILE…] [--epochs-csv FILE] [--mem-csv FILE]
+         [--name NAME] [--meta KEY=VALUE]… [--force] [--json]
+
+Loads the logs of a finished run (nvidia-smi CSV as the study wrote it) as one run with status "imported" and
+prints its id. The same files imported again are refused (they are known by size and a hash of their first MB)
+unless --force.
+
+Options:
+  --gpu-csv FILE      nvidia-smi --query-gpu=… --format=csv log (repeatable: several files or GPUs)
+  --epochs-csv FILE   epoch,end_time CSV
+  --mem-csv FILE      the process RAM log
+  --name NAME         a name for the run
+  --meta KEY=VALUE    a key/value stored with the run (repeatable)
+  --force             import files that were imported before (the new run shares their samples)
+  --json              print {"id": …}
+  -h, --help          this help
+
+Example:
+  profiler import --gpu-csv gpu.csv --epochs-csv epochs.csv --name resnet-study`;
 
 /** `profiler import`: loads finished-run logs as one run; prints its id. */
 export async function importCommand(cfg: Config, argv: string[]): Promise<number> {
@@ -24,13 +42,14 @@ export async function importCommand(cfg: Config, argv: string[]): Promise<number
         name: { type: 'string' },
         meta: { type: 'string', multiple: true },
         json: { type: 'boolean', default: false },
+        force: { type: 'boolean', default: false },
       },
     }));
   } catch (err) {
-    throw invalid(`${(err as Error).message}\n${IMPORT_USAGE}`);
+    throw argError(err, IMPORT_HELP, 'import');
   }
   const gpuCsv = values['gpu-csv'] ?? [];
-  if (gpuCsv.length === 0) throw invalid(`--gpu-csv FILE is required\n${IMPORT_USAGE}`);
+  if (gpuCsv.length === 0) throw usage(`--gpu-csv FILE is required\n${usageOf(IMPORT_HELP)}`);
   const meta: Record<string, string> = {};
   for (const kv of values.meta ?? []) {
     const k = kv.indexOf('=');
@@ -44,6 +63,7 @@ export async function importCommand(cfg: Config, argv: string[]): Promise<number
       memCsv: values['mem-csv'] ?? null,
       name: values.name ?? null,
       meta,
+      force: values.force ?? false,
       // Imported runs get the same stabilization (the FLUSS candidate even without epochs) and estimates.
       beforeReveal: (id) => analyzeOnce(set, id, pino({ level: 'silent' })),
     });

@@ -7,8 +7,23 @@ import { withRunSet } from '../../runs/open.js';
 import { JOB_ID_RE } from '../../store/runs.js';
 import { fmtJ, printable } from '../format.js';
 import { promQuery } from '../prom-query.js';
+import { argError } from '../help.js';
 
 export const JOB_USAGE = 'usage: profiler job ID [--prometheus URL [--range DURATION]] [--json]';
+
+export const JOB_HELP = `Usage: profiler job ID [--prometheus URL [--range DURATION]] [--json]
+
+A job's energy: without --prometheus, its runs on this node summed (as profiler show --job ID); with it, across
+every node Prometheus scrapes (profiler_job_energy_joules_total by host).
+
+Options:
+  --prometheus URL     the Prometheus server (http://host:9090)
+  --range DURATION     how far back to look, a Prometheus duration (default 30d)
+  --json               the job as JSON
+  -h, --help           this help
+
+Example:
+  profiler job exp-7 --prometheus http://prometheus:9090`;
 
 /** A job's energy across the nodes that Prometheus scrapes. */
 export interface FleetJobJson {
@@ -70,7 +85,7 @@ export async function jobCommand(cfg: Config, argv: string[]): Promise<number> {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: {
       prometheus: { type: 'string' }, range: { type: 'string', default: '30d' }, json: { type: 'boolean', default: false } } });
   } catch (err) {
-    throw usage(`${err instanceof Error ? err.message : String(err)}\n${JOB_USAGE}`, { cause: err });
+    throw argError(err, JOB_HELP, 'job');
   }
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw usage(JOB_USAGE);

@@ -1,7 +1,58 @@
 import type { Config } from '../../config/schema.js';
+import { invalid } from '../../errors.js';
 import { withRunSet } from '../../runs/open.js';
+import type { RunStatus } from '../../store/runs.js';
 import { runJson, type RunJson } from '../../runs/report.js';
 import { budgetLine, fmtDuration, fmtJ, fmtProjection, printable } from '../format.js';
+
+const RUN_STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'interrupted', 'imported'];
+
+export const RUNS_HELP = `Usage: profiler runs [--json] [--limit N] [--status S] [--name NAME] [--job ID]
+
+Lists the recorded runs, newest first (20 unless --limit; every one of a job with --job). Read from the database:
+works whether or not the daemon runs.
+
+Options:
+  --limit N        at most N runs
+  --status S       only runs with that status: ${RUN_STATUSES.join(', ')}
+  --name NAME      only runs named exactly NAME
+  --job ID         only the runs of that job on this node
+  --json           the runs as a JSON array (the run JSON without epochs)
+  -h, --help       this help
+
+Example:
+  profiler runs --status succeeded --limit 5`;
+
+export const SHOW_HELP = `Usage: profiler show RUN [--json]
+       profiler show --job ID [--json]
+
+Shows one run: command, times, energy (GPU, RAM, CPU), devices, stabilization, projection, budget and the
+per-epoch table. RUN is an id, a unique id prefix, or "last" (the most recently recorded run, an import included).
+With --job: the job's runs on this node, summed.
+
+Options:
+  --json           the run JSON (README: JSON of a run)
+  --job ID         the job's runs on this node instead of one run
+  -h, --help       this help
+
+Example:
+  profiler show last`;
+
+export interface RunsFilter {
+  json: boolean;
+  limit: number | null;
+  job?: string;
+  status?: RunStatus;
+  name?: string;
+}
+
+/** `--status` as a run status, PROF_ERR_INVALID naming the choices otherwise. */
+export function parseStatus(raw: string | undefined): RunStatus | undefined {
+  if (raw === undefined) return undefined;
+  const s = RUN_STATUSES.find((x) => x === raw);
+  if (s === undefined) throw invalid(`--status must be one of ${RUN_STATUSES.join(', ')}, got "${raw}"`);
+  return s;
+}
 
 function table(raw: string[][]): string {
   const rows = raw.map((r) => r.map(printable));
@@ -10,15 +61,22 @@ function table(raw: string[][]): string {
 }
 
 // Runs are read straight from the database, so `runs` and `show` work whether or not the daemon runs.
-export async function runsCommand(cfg: Config, opts: { json: boolean; limit: number | null; job?: string }): Promise<number> {
+export async function runsCommand(cfg: Config, opts: RunsFilter): Promise<number> {
+  const limit = opts.limit ?? (opts.job === undefined ? 20 : 10_000);
   const list = await withRunSet(cfg, (d) =>
-    d.runs.list({ limit: opts.limit ?? (opts.job === undefined ? 20 : 10_000), jobId: opts.job }).map((r) => runJson(d, r, { epochs: false })));
+    // A name is matched here, over every run of the status: the store filters by status and job only.
+    d.runs.list({ limit: opts.name === undefined ? limit : undefined, jobId: opts.job, status: opts.status })
+      .filter((r) => opts.name === undefined || r.name === opts.name).slice(0, limit).map((r) => runJson(d, r, { epochs: false })));
   if (opts.json) {
     process.stdout.write(JSON.stringify(list, null, 2) + '\n');
     return 0;
   }
   if (list.length === 0 && opts.job !== undefined) {
     process.stdout.write(`no runs of job ${printable(opts.job)} on this node (home ${cfg.home})\n`);
+    return 0;
+  }
+  if (list.length === 0 && (opts.status !== undefined || opts.name !== undefined)) {
+    process.stdout.write(`no runs match${opts.status ? ` status ${opts.status}` : ''}${opts.name !== undefined ? ` name ${printable(JSON.stringify(opts.name))}` : ''} (home ${cfg.home})\n`);
     return 0;
   }
   if (list.length === 0) {

@@ -12,6 +12,21 @@ export { sseBlocks } from '../sse.js';
 
 const USAGE = 'usage: profiler watch [RUN] [--json] [--interval SECONDS]   (RUN: an id, a prefix or "last"; default: the running run, else the last)';
 
+export const WATCH_HELP = `Usage: profiler watch [RUN] [--json] [--interval SECONDS]
+
+Follows a run live from the daemon's event stream: power per GPU, epochs done/expected, energy so far, the
+projection with its 95 % band, the time left and the budget; redrawn in place on a terminal, one line per update
+when piped. Ends with the run (exit 0) and prints its summary. RUN: an id, a unique prefix or "last"; default: the
+running run, else the last.
+
+Options:
+  --json                  one JSON object per update (the last has "final": true)
+  --interval SECONDS      seconds between updates (default 1)
+  -h, --help              this help
+
+Example:
+  profiler watch            # in a second terminal while profiler run trains`;
+
 /** Gives up when the daemon stays away this long (a restart takes a second or two). */
 const RECONNECT_FOR_MS = 30_000;
 

@@ -127,6 +127,25 @@ describe('SseHub', () => {
     hub.close();
   });
 
+  it('status events carry the run JSON\'s energy: gaps a count, live and replayed from the row alike', () => {
+    const gap = (from: number) => ({ device: A, from, to: from + 900, ms: 900 });
+    const energy = { ...ENERGY, gaps: [gap(1000), gap(5000), gap(9000)] };
+    const r = run();
+    const src = source(r);
+    const hub = new SseHub(src);
+    const live = new Sink();
+    hub.subscribe(r, live, null);
+    for (const l of src.listeners) l({ ...r, status: 'succeeded' }, { kind: 'status', data: { status: 'succeeded', energy } });
+    const fromRow = new Sink();
+    new SseHub(source(run({ status: 'succeeded', energy }))).subscribe(run({ status: 'succeeded', energy }), fromRow, null);
+    for (const sink of [live, fromRow]) {
+      const e = sink.events().at(-1)?.data.energy;
+      assert.equal(e.gaps, 3, 'the count, as GET /v1/runs/:id says');
+      assert.deepEqual([e.totalJ, e.gpuMethod, e.gpuCounterJ, e.gpuIntegralJ], [12, 'integral', null, 12]);
+    }
+    hub.close();
+  });
+
   it('drops events for a client that does not drain, counts them, and keeps serving the others', () => {
     const r = run();
     const src = source(r);

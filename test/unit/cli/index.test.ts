@@ -35,8 +35,8 @@ describe('the CLI says one line per error, ending with its code', () => {
     for (const [args, line] of [
       [['show'], 'profiler: usage: profiler show RUN [--json] [PROF_ERR_USAGE]'],
       [['runs', '--limit', '0'], 'profiler: --limit must be a positive integer, got "0" [PROF_ERR_INVALID]'],
-      [['daemon', 'restart'], 'profiler: profiler daemon: expected start | stop | status | run, got "restart" [PROF_ERR_USAGE]'],
-      [['run', '--epochs', 'ten', '--', 'true'], 'profiler: profiler run: --epochs must be a positive integer, got "ten" [PROF_ERR_INVALID]'],
+      [['daemon', 'restart'], 'profiler daemon: expected start | stop | status | run, got "restart" [PROF_ERR_USAGE]'],
+      [['run', '--epochs', 'ten', '--', 'true'], 'profiler run: --epochs must be a positive integer, got "ten" [PROF_ERR_INVALID]'],
     ] as const) {
       const r = await cli([...args]);
       assert.deepEqual([r.code, r.stderr], [2, line + '\n'], args.join(' '));

@@ -27,7 +27,9 @@ test('a bad --epoch-pattern is PROF_ERR_EPOCH_PATTERN', () => {
 
 test('good options still parse, and words after the command belong to it', () => {
   const a = parseRunArgs(['--name=x', '--epochs', '3', '--gpus', '0,1', '--meta', 'k=v', '-q', 'python', 'train.py', '--lr', '1']);
-  assert.deepEqual(a, { name: 'x', epochs: 3, epochPattern: null, gpus: '0,1', meta: { k: 'v' }, quiet: true, pty: false, job: null, budget: null, command: ['python', 'train.py', '--lr', '1'] });
+  assert.deepEqual(a, { name: 'x', epochs: 3, epochPattern: null, gpus: '0,1', meta: { k: 'v' }, quiet: true, pty: false, job: null, budget: null, command: ['python', 'train.py', '--lr', '1'], help: false });
+  assert.equal(parseRunArgs(['--name', 'x', '-h']).help, true, '--help among the options: no command needed');
+  assert.equal(parseRunArgs(['python', '--help']).help, false, "the command's own --help is its own");
   assert.equal(parseRunArgs(['--pty', '--', 'python', '--pty']).pty, true);
   assert.deepEqual(parseRunArgs(['--', 'python', '--pty']), { ...parseRunArgs(['python']), command: ['python', '--pty'] }, "the command's own --pty is its own");
   assert.equal(parseRunArgs(['--job', 'exp-7', '--', 'true']).job, 'exp-7');

@@ -37,6 +37,8 @@ const EXPECTED_RULES: Record<string, string> = {
   budgetGraceMs: 'an integer between 0 and 3600000',
   carbonIntensityGPerKWh: 'a number between 0 and 5000',
   pue: 'a number between 1 and 10',
+  countryIsoCode: 'a non-empty string or null',
+  region: 'a non-empty string or null',
   metricsGraceS: 'an integer between 0 and 604800',
   nodeName: 'a non-empty string or null',
   'stabilization.gridMs': 'an integer between 0 and 600000',

@@ -128,3 +128,20 @@ test('interleaved GPUs: by uuid column, by index column, and by a repeating grou
   const names = write(STUDY_HEAD + [0, 1, 2].map((s) => studyRow(s, 100) + studyRow(s, 50).replace('RTX 3070', 'RTX 3090')).join(''));
   assert.equal((await importRun(set, { gpuCsv: [names] })).devices.length, 2);
 });
+
+test('the same files imported again are refused naming the run they became, a copy too; --force imports them', async () => {
+  const gpu = write(STUDY_HEAD + [0, 1, 2, 3].map((s) => studyRow(s, 120)).join('').replace(/12:21:/g, '13:44:'));
+  const first = await importRun(set, { gpuCsv: [gpu], name: 'dup-test' });
+  const before = counts();
+  await assert.rejects(importRun(set, { gpuCsv: [gpu] }), (e: Error & { code?: string }) =>
+    e.code === 'PROF_ERR_CONFLICT' && e.message === `${gpu} was imported already as run ${first.id} (dup-test) on ${set.runs.byId(first.id)?.meta.importedAt}: use --force to import again`);
+  const copy = write(readFileSync(gpu, 'utf8'));
+  await assert.rejects(importRun(set, { gpuCsv: [copy] }), new RegExp(`imported already as run ${first.id}`));
+  assert.deepEqual(counts(), before, 'a refused import writes nothing');
+  const withEpochs = await importRun(set, { gpuCsv: [gpu], epochsCsv: write('epoch,end_time\n0,2023-01-21 13:44:02.000\n') });
+  assert.notEqual(withEpochs.id, first.id, 'another set of files is another import');
+  const again = await importRun(set, { gpuCsv: [gpu], force: true });
+  assert.equal(again.sharedRows, 4, '--force: the new run shares the stored samples');
+  const other = write(STUDY_HEAD + [0, 1, 2, 3].map((s) => studyRow(s, 121)).join('').replace(/12:21:/g, '13:45:'));
+  assert.equal((await importRun(set, { gpuCsv: [other] })).sharedRows, 0, 'other content of the same size is another log');
+});

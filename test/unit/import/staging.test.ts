@@ -160,7 +160,7 @@ describe('importing samples that are stored already', () => {
     const first = await importRun(set, { gpuCsv: [gpu] });
     assert.equal(first.sharedRows, 0);
     const stored = counts().gpu_samples;
-    const second = await importRun(set, { gpuCsv: [gpu] });
+    const second = await importRun(set, { gpuCsv: [gpu], force: true });
     assert.equal(second.sharedRows, 9000);
     assert.deepEqual(second.sharedWith, [first.id]);
     assert.equal(counts().gpu_samples, stored);
