@@ -34,14 +34,28 @@ export class BudgetWatch {
     for (const r of this.runs.list({ status: 'running' })) if (r.budget && !r.budget.exceeded) this.check(r.id);
   }
 
+  /**
+   * A run that just ended, its energy sealed (before its status event): a short run can end above its budget before
+   * any check saw it, and measured energy alone is enough then.
+   */
+  ended(id: string): void {
+    const run = this.runs.byId(id);
+    if (!run?.budget || run.budget.exceeded || !run.energy) return;
+    const reason = budgetVerdict(run.budget, run.energy.totalJ, null, null);
+    if (reason !== null) this.exceed(run, run.budget, `${reason} (at the end of the run)`);
+  }
+
   private check(id: string): void {
     const run: RunRow | undefined = this.runs.byId(id);
     if (!run?.budget || run.budget.exceeded || run.status !== 'running') return;
-    const now = this.clock.now();
-    const m = this.metered.run(run, now);
+    const m = this.metered.run(run, this.clock.now());
     const reason = budgetVerdict(run.budget, m.gpuJ + m.ramJ + (m.cpuJ ?? 0), run.analysis?.projection ?? null, run.analysis?.stabilization ?? null);
-    if (reason === null) return;
-    const budget = { ...run.budget, exceeded: true, at: now, reason };
+    if (reason !== null) this.exceed(run, run.budget, reason);
+  }
+
+  private exceed(run: RunRow, spec: NonNullable<RunRow['budget']>, reason: string): void {
+    const now = this.clock.now();
+    const budget = { ...spec, exceeded: true, at: now, reason };
     this.runs.update(run.rid, { budget });
     this.runs.addEvent(run.rid, 'budget', budget, now);
     this.log.warn({ run: run.id, action: budget.action }, `budget exceeded: ${reason}`);

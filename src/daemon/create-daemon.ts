@@ -130,7 +130,10 @@ export function createDaemon(opts: DaemonOptions): Daemon {
       await sampling.waitForGpu(uuids, t, 2 * cfg.sampleMs + 200);
     },
     emit,
-    afterSeal: (run) => analysis.request(run.id),
+    afterSeal: async (run) => {
+      await analysis.request(run.id);
+      budgets.ended(run.id);
+    },
   }, () => clock.now(), scheduler);
   const startedAt = clock.now();
   const storage = new StorageGuard({ home: cfg.home, log: log.child({ mod: 'storage' }), samples, scheduler, now: () => clock.now(),

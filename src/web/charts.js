@@ -107,6 +107,7 @@ export function projectionChart(el, data, span) {
       { label: '95 % high', stroke: t.band, width: 1, spanGaps: true, value: fmt },
       { label: 'power-based projection', stroke: PALETTE[1], width: 1.5, dash: [6, 4], spanGaps: true, value: fmt },
       { label: 'measured so far', stroke: t.fg, width: 1, spanGaps: true, value: fmt },
+      { label: 'budget', stroke: '#d62728', width: 1.5, dash: [2, 3], spanGaps: true, value: fmt },
     ],
     bands: [{ series: [3, 2], fill: t.band }],
   }, data);

@@ -47,7 +47,18 @@ export function stats(run, epochs) {
       left === null ? (run.expectedEpochs ? 'expected' : 'total unknown') : `≈ ${fmtDuration(left)} left`),
     card('stat-projection', 'Projected total', p ? fmtJ(p.j) : '—',
       h('span', { id: 'projection-band' }, p ? `${bandText(p.band)} · ${p.method}${run.projection.provisional ? ', provisional' : ''}` : 'not yet')),
-    card('stat-stable', 'Stable from', st?.epoch ? `epoch ${st.epoch}` : '—', st ? `${st.method}${st.at ? ` · ${fmtTime(st.at)}` : ''}` : 'not determined yet'));
+    card('stat-stable', 'Stable from', st?.epoch ? `epoch ${st.epoch}` : '—', st ? `${st.method}${st.at ? ` · ${fmtTime(st.at)}` : ''}` : 'not determined yet'),
+    ...(run.budget ? [budgetCard(run.budget)] : []));
+}
+
+/** The run's `--budget`: the limit, whether it holds, and why it does not (the daemon's reason). */
+function budgetCard(b) {
+  const c = card('stat-budget', 'Budget', fmtJ(b.limitJ), b.exceeded ? `exceeded · ${b.action}` : `holds · ${b.action}`);
+  if (b.exceeded) {
+    c.classList.add('over');
+    c.title = b.reason ?? '';
+  }
+  return c;
 }
 
 export function epochTable(epochs) {
@@ -81,7 +92,8 @@ export function projectionData(run, history) {
         { t: sec(run.endedAt ?? run.startedAt), p: run.projection, measuredJ: run.energy.totalJ }];
   const col = (f) => pts.map((x) => f(x) ?? null);
   return [col((x) => x.t), col((x) => x.p.epochEnergyBasedJ), col((x) => x.p.bands?.epochEnergyBasedJ?.[0]),
-    col((x) => x.p.bands?.epochEnergyBasedJ?.[1]), col((x) => x.p.powerBasedJ), col((x) => x.measuredJ)];
+    col((x) => x.p.bands?.epochEnergyBasedJ?.[1]), col((x) => x.p.powerBasedJ), col((x) => x.measuredJ),
+    col(() => run.budget?.limitJ)];
 }
 
 /** GPU power samples, one map (seconds → W) per device, and the aligned arrays uPlot draws. */

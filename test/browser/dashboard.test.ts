@@ -151,4 +151,27 @@ describe('dashboard in headless Chromium', () => {
     assert.equal(light, 'rgb(247, 247, 249)');
     assert.equal(dark, 'rgb(18, 20, 23)');
   });
+
+  it('shows a run\'s budget: the limit, exceeded with the daemon\'s reason, and its line on the projection chart', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, PROFILER_HOME: d.home, PROFILER_PORT: new URL(d.url).port };
+    delete env.CUDA_VISIBLE_DEVICES;
+    const r = await startCli(['run', '--quiet', '--name', 'budgeted', '--budget', '20J', '--', 'python3', DEMO, '--epochs', '4', '--epoch-seconds', '0.5'], { env }).done;
+    assert.equal(r.code, 0, r.stderr);
+    const id = (await runs(d)).find((x) => x.name === 'budgeted')?.id;
+    assert.ok(id);
+    const { page, errors } = await openPage(browser);
+    await page.goto(`${d.url}/runs/${id}`);
+    await page.waitForFunction(() => window.__dash?.ready === true, null, WAIT);
+    assert.equal(await page.textContent('#stat-budget .stat-value'), '20.0 J');
+    assert.match((await page.textContent('#stat-budget .stat-sub')) ?? '', /^exceeded · warn$/);
+    assert.match((await page.getAttribute('#stat-budget', 'title')) ?? '', /measured .* is above the budget of 20\.0 J/);
+    assert.equal(await page.evaluate(() => document.getElementById('stat-budget')?.classList.contains('over')), true);
+    const line = await page.evaluate(() => {
+      const c = window.__dash.charts.projection;
+      return { label: c?.series[6]?.label, values: c?.data[6] ?? [] };
+    });
+    assert.equal(line.label, 'budget');
+    assert.ok(line.values.length > 0 && line.values.every((v: number | null) => v === 20), JSON.stringify(line.values));
+    assert.deepEqual(errors, []);
+  });
 });

@@ -39,6 +39,17 @@ describe('profiler run --budget', () => {
     assert.match(r.stderr, /profiler: budget 20\.0 J \(warn\): exceeded at/);
   });
 
+  it('a run too short for any check that ends above its budget is found exceeded at its end', async () => {
+    const r = await runCli(['run', '--budget', '5J', '--', 'sleep', '0.5'], { env: h.env });
+    assert.equal(r.code, 0, r.stderr);
+    const run = await showJson(h.env);
+    assert.equal(run.budget.exceeded, true, JSON.stringify(run.budget));
+    assert.match(run.budget.reason, /^measured .* is above the budget of 5\.00 J \(at the end of the run\)$/);
+    assert.ok(run.energy.totalJ > 5);
+    assert.match(r.stderr, /profiler: budget 5\.0 J \(warn\): exceeded at .*\(at the end of the run\)/, 'the summary says it');
+    assert.equal(run.status, 'succeeded', 'warn never touches the command');
+  });
+
   it('a budget that holds is recorded as not exceeded, and nothing is printed about it but the summary line', async () => {
     const r = await runCli(['run', '--budget', '1kWh', '--on-budget', 'stop', '--', 'python3', DEMO, '--epochs', '2', '--epoch-seconds', '0.2'], { env: h.env });
     assert.equal(r.code, 0, r.stderr);
