@@ -37,6 +37,14 @@ describe('every command answers --help and -h', () => {
     });
   }
 
+  it('README shows every command\'s help exactly as the command prints it', async () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../../../README.md', import.meta.url)), 'utf8');
+    for (const cmd of COMMANDS) {
+      const r = await cli([cmd, '--help']);
+      assert.ok(readme.includes(`\`\`\`\n${r.stdout.trimEnd()}\n\`\`\``), `README lacks "profiler ${cmd} --help" as printed (npm run readme-help)`);
+    }
+  });
+
   it('unknown options still fail, one line naming the option, then the usage (no unbalanced quote)', async () => {
     for (const cmd of COMMANDS) {
       const r = await cli(cmd === 'run' ? [cmd, '--bogus', '--', 'true'] : [cmd, '--bogus']);
