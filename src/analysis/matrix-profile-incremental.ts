@@ -1,21 +1,12 @@
 // Streaming matrix profile (stumpy `stumpi`, egress=False): each new window adds the last cell of every diagonal,
 // computed with the batch scan's own running-covariance step, so the profile equals `matrixProfile` bit for bit.
-import { applyConstantWindows, beats, pairwiseSum, toDistances, type Prepared } from './matrix-profile-kernel.js';
-import { startCov } from './matrix-profile-scan.js';
+import { applyConstantWindows, pairwiseSum, toDistances, type Prepared } from './matrix-profile-kernel.js';
+// The batch scan's own offer (clip at 1, tie rule): the rule is order-independent, so cell order does not matter.
+import { offer, startCov } from './matrix-profile-scan.js';
 import { checkWindow, toSeries, type MatrixProfile } from './matrix-profile.js';
 import { invalid } from '../errors.js';
 
 const INITIAL_CAPACITY = 1024;
-
-/** Same clip and tie rule as the batch scan's offer; the rule is order-independent, so cell order does not matter. */
-function offer(rho: Float64Array, idx: Int32Array, row: number, r: number, cand: number): void {
-  const v = r > 1 ? 1 : r;
-  const cur = rho[row]!;
-  if (v > cur || (v === cur && beats(row, v, cand, cur, idx[row]!))) {
-    rho[row] = v;
-    idx[row] = cand;
-  }
-}
 
 /**
  * Candidates that reach a row's best are queued as (row, candidate, r) and applied after a block of rows, which

@@ -5,7 +5,7 @@ import { beats, type Prepared } from './matrix-profile-kernel.js';
  * Offers candidate `cand` with correlation r to row `row`. The hot loop queues a candidate only when its
  * unclipped r reaches the row's best, so clipping at 1 (as stumpy does before comparing) happens here.
  */
-function offer(rho: Float64Array, idx: Int32Array, row: number, r: number, cand: number): void {
+export function offer(rho: Float64Array, idx: Int32Array, row: number, r: number, cand: number): void {
   const v = r > 1 ? 1 : r;
   const cur = rho[row]!;
   if (v > cur || (v === cur && beats(row, v, cand, cur, idx[row]!))) {
