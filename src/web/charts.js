@@ -94,7 +94,7 @@ const spanRange = (span) => (_u, min, max) => {
   return min === max ? [min - 30, max + 30] : [min, max];
 };
 
-/** Projected total over time: each method's figure and the primary method's 95 % band, with the measured total. */
+/** Projected total over time: each method's figure and the primary method's 95 % band, the measured total, the budget. */
 export function projectionChart(el, data, span) {
   const t = theme();
   const fmt = (_u, v) => fmtJ(v);
@@ -107,7 +107,7 @@ export function projectionChart(el, data, span) {
       { label: '95 % high', stroke: t.band, width: 1, spanGaps: true, value: fmt },
       { label: 'power-based projection', stroke: PALETTE[1], width: 1.5, dash: [6, 4], spanGaps: true, value: fmt },
       { label: 'measured so far', stroke: t.fg, width: 1, spanGaps: true, value: fmt },
-      { label: 'budget', stroke: '#d62728', width: 1.5, dash: [2, 3], spanGaps: true, value: fmt },
+      ...(data.length > 6 ? [{ label: 'budget', stroke: '#d62728', width: 1.5, dash: [2, 3], spanGaps: true, value: fmt }] : []),
     ],
     bands: [{ series: [3, 2], fill: t.band }],
   }, data);

@@ -93,7 +93,7 @@ export function projectionData(run, history) {
   const col = (f) => pts.map((x) => f(x) ?? null);
   return [col((x) => x.t), col((x) => x.p.epochEnergyBasedJ), col((x) => x.p.bands?.epochEnergyBasedJ?.[0]),
     col((x) => x.p.bands?.epochEnergyBasedJ?.[1]), col((x) => x.p.powerBasedJ), col((x) => x.measuredJ),
-    col(() => run.budget?.limitJ)];
+    ...(run.budget ? [col(() => run.budget.limitJ)] : [])];
 }
 
 /** GPU power samples, one map (seconds → W) per device, and the aligned arrays uPlot draws. */

@@ -91,7 +91,7 @@ describe('dashboard in headless Chromium', () => {
     assert.match((await page.textContent('#stat-energy .stat-sub')) ?? '', /^[\d.e-]+ kWh$/);
     assert.match((await page.textContent('#projection-band')) ?? '', /^95 %: -?[\d.]+ (J|kJ|MJ) – [\d.]+ (J|kJ|MJ) · epoch-energy$/);
     assert.match((await page.textContent('#stat-stable .stat-value')) ?? '', /^epoch \d+$/);
-    await screenshot(page, 'dashboard-run');
+    await screenshot(page, 'dashboard-run-short'); // the README's picture comes from scripts/screenshot-demo.mjs
     assert.deepEqual(errors, []);
   });
 
