@@ -1,5 +1,6 @@
 import { invalid } from '../errors.js';
-import { JOB_ID_RE, type JobRef } from '../store/runs.js';
+import { JOB_ID_RE } from '../store/run-id.js';
+import type { JobRef } from '../store/runs.js';
 
 const rankOf = (v: string | undefined): number | null => (v !== undefined && /^\d{1,8}$/.test(v) ? Number(v) : null);
 const usable = (v: string | undefined): v is string => v !== undefined && JOB_ID_RE.test(v);

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { homeFiles } from '../platform/paths.js';
-import { RUN_ID_RE } from '../store/runs.js';
+import { RUN_ID_RE } from '../store/run-id.js';
 import type { FinishRequest } from './lifecycle.js';
 
 /** A client's report of how its command ended, kept on disk until a daemon records it. */

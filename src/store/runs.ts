@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { invalid, notFound } from '../errors.js';
 import { statementCache, type DB } from './db.js';
+import { newRunId } from './run-id.js';
 import type { EnergyPrefix, RunAnalysis, RunBudget, RunEnergy } from './run-data.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'imported';
@@ -39,8 +39,6 @@ export interface RunRow {
   budget: RunBudget | null;
 }
 
-/** A job id: what `--job`, SLURM and torchelastic give, short enough for a Prometheus label. */
-export const JOB_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$/;
 
 export type JobSource = 'flag' | 'slurm' | 'torchelastic';
 
@@ -96,12 +94,7 @@ type RawDevice = Omit<DeviceRow, 'mig_uuids'> & { mig_uuids: string };
 
 const decodeDevice = (d: RawDevice): DeviceRow => ({ ...d, mig_uuids: JSON.parse(d.mig_uuids) as string[] });
 
-/** Sortable, short, prefix-friendly: 9 base-36 chars of time then 4 random. */
-export const RUN_ID_RE = /^[0-9a-z]{6,40}$/;
-
-export function newRunId(now = Date.now()): string {
-  return now.toString(36).padStart(9, '0') + randomBytes(3).toString('hex').slice(0, 4);
-}
+export { JOB_ID_RE, newRunId, RUN_ID_RE } from './run-id.js';
 
 /** Devices that an unfinished import created: hidden with its run. */
 const IMPORTING_DEVICES = 'SELECT dev FROM import_devices WHERE created = 1';

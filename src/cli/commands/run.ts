@@ -6,7 +6,7 @@ import { createByteEpochDetector, createEpochContext, type ByteEpochDetector, ty
 import { ProfilerError } from '../../errors.js';
 import { spawnProcess } from '../../platform/exec.js';
 import { closeFd, osPipes, pipeReader } from '../../platform/os-pipe.js';
-import { newRunId } from '../../store/runs.js';
+import { newRunId } from '../../store/run-id.js';
 import { Client } from '../client.js';
 import { DaemonLink } from '../daemon-link.js';
 import { OutputGuard } from '../output-guard.js';
