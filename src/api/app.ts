@@ -7,7 +7,7 @@ import type { ApiDeps } from './deps.js';
 import { analysisRoutes } from './routes/analysis.js';
 import { liveRoutes } from './routes/live.js';
 import { runRoutes } from './routes/runs.js';
-import { isPublicPath, webRoutes } from './routes/web.js';
+import { isPublicPath, wantsDocsPage, webRoutes } from './routes/web.js';
 import { SseHub, type HubOptions } from './sse-hub.js';
 import { typeboxValidatorCompiler } from './validate.js';
 
@@ -32,7 +32,7 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
 function bearerAuth(app: FastifyInstance, token: string): void {
   const want = digest(token);
   app.addHook('onRequest', async (req, reply) => {
-    if (req.url === '/healthz' || req.url.startsWith('/healthz?') || isPublicPath(req.url)) return;
+    if (req.url === '/healthz' || req.url.startsWith('/healthz?') || isPublicPath(req.url) || wantsDocsPage(req.url, req.headers.accept)) return;
     const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     if (!m || !timingSafeEqual(digest(m[1] as string), want)) {
       await reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'PROF_ERR_UNAUTHORIZED', message: 'missing or wrong bearer token' } });
@@ -79,9 +79,8 @@ export function buildApp(deps: ApiDeps, opts: { logger: Logger; token: string | 
     },
   });
   void app.register(apiPlugin, { deps, hub });
-  // The spec itself at /docs (and /docs/json); a UI package would pull dependencies that require Node 22.
-  for (const url of ['/docs', '/docs/json']) {
-    app.get(url, { schema: { hide: true } }, async () => app.swagger());
-  }
+  // The spec itself at /docs/json and, for tools, /docs (routes/web.ts: a browser's /docs is a page listing the routes;
+  // a UI package would pull dependencies that require Node 22).
+  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

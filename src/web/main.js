@@ -1,5 +1,6 @@
-// Picks the page from the path: / (runs), /runs/:id (one run), /compare?runs=a,b (several runs).
+// Picks the page from the path: / (runs), /runs/:id (one run), /compare?runs=a,b (several runs), /docs (the API).
 import { renderCompare } from './compare.js';
+import { renderDocs } from './docs.js';
 import { h } from './format.js';
 import { renderList } from './list.js';
 import { renderRun } from './run.js';
@@ -13,7 +14,8 @@ try {
   else if (location.pathname === '/compare') {
     const ids = (new URLSearchParams(location.search).get('runs') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     await renderCompare(app, ids);
-  } else await renderList(app);
+  } else if (location.pathname === '/docs') await renderDocs(app);
+  else await renderList(app);
 } catch (err) {
   app.replaceChildren(h('p', { class: 'error', id: 'page-error' }, err instanceof Error ? err.message : String(err)));
 }

@@ -139,6 +139,18 @@ describe('dashboard in headless Chromium', () => {
     assert.match((await page.textContent('#page-error')) ?? '', /^Compare needs two or more runs/);
   });
 
+  it('/docs in a browser lists the API\'s routes from the OpenAPI spec; tools still get the JSON', async () => {
+    const { page, errors } = await openPage(browser);
+    await page.goto(`${d.url}/docs`);
+    await page.waitForFunction(() => window.__dash?.ready === true, null, WAIT);
+    const routes = await page.evaluate(() => Array.from(document.querySelectorAll('#routes tbody tr')).map((r) => (r as HTMLElement).dataset.route));
+    assert.ok(routes.length >= 15, `${routes.length} routes`);
+    for (const r of ['POST /v1/runs', 'GET /v1/runs/{id}/events', 'GET /metrics']) assert.ok(routes.includes(r), `${r} in ${routes.join(', ')}`);
+    const json = await fetch(`${d.url}/docs`);
+    assert.equal((await json.json()).openapi?.slice(0, 2), '3.');
+    assert.deepEqual(errors, []);
+  });
+
   it('follows the colour scheme the system asks for', async () => {
     const bg = async (scheme: 'light' | 'dark'): Promise<string> => {
       const { page } = await openPage(browser, { colorScheme: scheme });

@@ -53,6 +53,10 @@ describe('dashboard with a token', () => {
       assert.equal(await rawStatus(d, path), 401, path);
     }
     assert.notEqual(await rawStatus(d, '/vendor/package.json'), 200, 'only uPlot\'s two files are served from node_modules');
+    const page = await fetch(`${d.url}/docs`, { headers: { accept: 'text/html' } });
+    assert.equal(page.status, 200, 'a browser\'s /docs is the page, which holds no data');
+    assert.ok(page.headers.get('content-type')?.includes('text/html'));
+    assert.equal(await rawStatus(d, '/docs/json'), 401, 'the spec itself needs the token');
     const ok = await fetch(`${d.url}/v1/runs`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(ok.status, 200);
   });

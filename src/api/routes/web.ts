@@ -16,6 +16,9 @@ export function isPublicPath(url: string): boolean {
   return PUBLIC_PAGES.has(path) || PUBLIC_PREFIXES.some((p) => path.startsWith(p));
 }
 
+/** A browser asking for /docs gets the dashboard's page, which reads the spec with the token (the page holds no data). */
+export const wantsDocsPage = (url: string, accept: string | undefined): boolean => url === '/docs' && (accept ?? '').includes('text/html');
+
 /** Where the dashboard's files are: src/web of the installed package (shipped as is, no build step). */
 export const webRoot = (): string => join(packageRoot(), 'src', 'web');
 
@@ -35,4 +38,7 @@ export const webRoutes: FastifyPluginAsync = async (app) => {
     reply.type('text/html; charset=utf-8').sendFile('index.html', root);
   for (const url of ['/', '/compare', '/runs/:id']) app.get(url, page, html);
   app.get('/favicon.ico', page, async (_req, reply) => reply.code(204).send());
+  // The OpenAPI spec for tools, the page listing it for a browser (the spec is also at /docs/json).
+  app.get('/docs', page, async (req, reply) =>
+    wantsDocsPage(req.url, req.headers.accept) ? html(req, reply) : app.swagger());
 };
