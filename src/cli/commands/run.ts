@@ -79,7 +79,13 @@ export async function runCommand(cfg: Config, argv: string[]): Promise<number> {
     let alive = true;
     const [code, signal] = await runOnPty(pty, args.command, env, (b) => onEvents(detector.feed(b)), (pid) => {
       link.attach(pid);
-      budget?.arm(link, (sig) => alive && process.kill(pid, sig));
+      budget?.arm(link, (sig) => {
+        try {
+          if (alive) process.kill(pid, sig);
+        } catch {
+          // gone between its exit and our noticing: nothing to stop
+        }
+      });
     });
     alive = false;
     const endedAt = Date.now();
