@@ -74,6 +74,15 @@ export function budgetLine(b: NonNullable<RunJson['budget']>): string {
   return b.exceeded ? `${head}: exceeded at ${b.at ?? '?'}: ${b.reason ?? ''}` : `${head}: not exceeded`;
 }
 
+const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+
+/** A horizontal bar of `value / max` × `width` cells in eighths of a block (empty for null or a max of 0). */
+export function bar(value: number | null, max: number, width = 20): string {
+  if (value === null || !(max > 0) || !(value > 0)) return '';
+  const eighths = Math.round((Math.min(value, max) / max) * width * 8);
+  return '█'.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
+}
+
 /** One error as the CLI prints it: the code ends the message's first line (a usage text after it stays below). */
 export function describeError(err: unknown): string {
   const e = asProfilerError(err);

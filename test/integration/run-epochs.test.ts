@@ -23,6 +23,16 @@ describe('epoch boundaries from the training output, each style', () => {
       expected: 3,
     },
   ];
+  it('profiler show draws each epoch\'s energy as a bar, the largest one full width', async () => {
+    const r = await runCli(['run', '--quiet', '--', 'python3', DEMO, '--epochs', '3', '--epoch-seconds', '0.3'], { env: h.env });
+    assert.equal(r.code, 0, r.stderr);
+    const text = (await runCli(['show', 'last'], { env: h.env })).stdout.toString();
+    const rows = text.split('\n').filter((l) => /^[123] +\d/.test(l));
+    assert.equal(rows.length, 3, text);
+    assert.ok(rows.some((l) => l.trimEnd().endsWith('█'.repeat(20))), text);
+    assert.ok(rows.every((l) => /█[▏▎▍▌▋▊▉]?\s*$/.test(l)), text);
+  });
+
   for (const c of cases) {
     it(`recognizes ${c.name}`, async () => {
       const r = await runCli(['run', ...(c.flags ?? []), '--', ...c.cmd], { env: h.env });

@@ -3,7 +3,7 @@ import { invalid } from '../../errors.js';
 import { withRunSet } from '../../runs/open.js';
 import type { RunStatus } from '../../store/runs.js';
 import { runJson, type RunJson } from '../../runs/report.js';
-import { budgetLine, fmtDuration, fmtJ, fmtProjection, printable } from '../format.js';
+import { bar, budgetLine, fmtDuration, fmtJ, fmtProjection, printable } from '../format.js';
 
 const RUN_STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'interrupted', 'imported'];
 
@@ -131,10 +131,12 @@ export function formatRun(r: RunJson): string {
   const ep = r.epochs ?? [];
   out.push(`epochs    ${ep.length}${r.expectedEpochs ? ` of ${r.expectedEpochs} expected` : ''}`);
   if (ep.length > 0) {
-    const rows = [['EPOCH', 'DURATION', 'ENERGY', 'GPU', 'RAM', 'AVG POWER']];
+    // Energy drawn as a bar per epoch: the warm-up and the stable stretch show at a glance.
+    const maxJ = Math.max(0, ...ep.map((e) => e.energyJ ?? 0));
+    const rows = [['EPOCH', 'DURATION', 'ENERGY', 'GPU', 'RAM', 'AVG POWER', '']];
     for (const e of ep) {
       rows.push([String(e.epoch), fmtDuration(e.durationS), fmtJ(e.energyJ), fmtJ(e.gpuJ), fmtJ(e.ramJ),
-        e.avgPowerW === null ? '—' : `${e.avgPowerW.toFixed(1)} W`]);
+        e.avgPowerW === null ? '—' : `${e.avgPowerW.toFixed(1)} W`, bar(e.energyJ, maxJ)]);
     }
     out.push(table(rows));
   }

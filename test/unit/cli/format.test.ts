@@ -1,6 +1,6 @@
 import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeError, errorJson, fmtProjected, wantsJson, printable } from '../../../src/cli/format.js';
+import { bar, describeError, errorJson, fmtProjected, wantsJson, printable } from '../../../src/cli/format.js';
 import { notFound, usage } from '../../../src/errors.js';
 
 test('describeError ends the first line with the code and keeps a usage text below it', () => {
@@ -42,4 +42,14 @@ describe('terminal output escapes control characters in user-supplied text', () 
 test('fmtProjected: a band with width is printed, a zero-width one says why there is none', () => {
   assert.equal(fmtProjected(1230, [1200, 1260]), '1.23 kJ (95 %: 1.20 kJ – 1.26 kJ)');
   assert.equal(fmtProjected(275.1, [275.1, 275.1]), `${fmtProjected(275.1, null)} (no epoch left to project)`);
+});
+
+test('bar: eighths of a block, full at the max, empty for nothing', () => {
+  assert.equal(bar(10, 10, 4), '████');
+  assert.equal(bar(5, 10, 4), '██');
+  assert.equal(bar(1, 10, 4), '▍', '0.4 cells: 3 eighths');
+  assert.equal(bar(0, 10), '');
+  assert.equal(bar(null, 10), '');
+  assert.equal(bar(5, 0), '');
+  assert.equal(bar(20, 10, 2), '██', 'capped at the max');
 });
