@@ -49,7 +49,8 @@ export class BudgetWatch {
     const run: RunRow | undefined = this.runs.byId(id);
     if (!run?.budget || run.budget.exceeded || run.status !== 'running') return;
     const m = this.metered.run(run, this.clock.now());
-    const reason = budgetVerdict(run.budget, m.gpuJ + m.ramJ + (m.cpuJ ?? 0), run.analysis?.projection ?? null, run.analysis?.stabilization ?? null);
+    // GPU + RAM, as the run's totalJ (CPU package energy is reported beside the total, not in it).
+    const reason = budgetVerdict(run.budget, m.gpuJ + m.ramJ, run.analysis?.projection ?? null, run.analysis?.stabilization ?? null);
     if (reason !== null) this.exceed(run, run.budget, reason);
   }
 
