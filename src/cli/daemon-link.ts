@@ -115,13 +115,17 @@ export class DaemonLink {
 
   private followBudget(): void {
     if (!this.onBudget || this.budgetStream || !this.registered || !this.client) return;
-    this.budgetStream = this.client.events(`/v1/runs/${this.runId}/events`, (kind, data) => {
-      const budget = (data as { budget?: BudgetJson } | null)?.budget;
-      if (kind !== 'budget' || !budget?.exceeded || !this.onBudget) return;
+    const fire = (budget: BudgetJson | null | undefined): void => {
+      if (!budget?.exceeded || !this.onBudget) return;
       const cb = this.onBudget;
       this.onBudget = null; // once
       cb(budget);
+    };
+    this.budgetStream = this.client.events(`/v1/runs/${this.runId}/events`, (kind, data) => {
+      if (kind === 'budget') fire((data as { budget?: BudgetJson } | null)?.budget);
     }, () => (this.budgetStream = null)); // dropped (a daemon restart): the next heartbeat follows it again
+    // An event sent while no stream was open (before it connected, or during a restart) is in the run JSON.
+    this.client.request<RunJson>('GET', `/v1/runs/${this.runId}`).then((r) => fire(r.budget), () => {});
   }
 
   mark(body: object): void {
