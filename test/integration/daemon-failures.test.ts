@@ -125,10 +125,12 @@ describe('a run whose client died', () => {
   after(async () => h.cleanup());
 
   it('is marked interrupted once its command is gone and nobody finished it', async () => {
-    const { child } = startCli(['run', '--', 'python3', DEMO, '--epochs', '3', '--epoch-seconds', '0.4'], { env: h.env });
+    const { child } = startCli(['run', '--', 'python3', DEMO, '--epochs', '3', '--epoch-seconds', '1.5'], { env: h.env });
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     await waitFor(() => out.includes('Epoch 2/3'), 15_000, 'epoch 2');
+    // The client posts a mark after passing its bytes on: wait until the daemon has it, or a kill could beat the post.
+    await waitFor(async () => ((await showJson(h.env)).epochs.length >= 2 ? true : null), 15_000, 'the daemon to hold epoch 2');
     child.kill('SIGKILL'); // the client, not the command: the command finishes on its own
     const run = await waitFor(async () => {
       const j = await showJson(h.env);
