@@ -7,6 +7,8 @@ export interface Grid {
   values: Float64Array;
   /** Long holes kept as MAX_HOLE NaN slots: from `slot` on, times are `ms` later (absent: none). */
   skips?: { slot: number; ms: number }[];
+  /** Each slot's time when known exactly (a live grid: the sample's own time); overrides t0/stepMs/skips. */
+  times?: Float64Array;
 }
 
 /**
@@ -17,6 +19,7 @@ export const MAX_HOLE = 64;
 
 /** The time of slot k. */
 export function slotTime(grid: Grid, k: number): number {
+  if (grid.times !== undefined) return grid.times[k]!;
   let t = grid.t0 + k * grid.stepMs;
   for (const s of grid.skips ?? []) if (s.slot <= k) t += s.ms;
   return t;
@@ -135,4 +138,60 @@ export function coarsen(grid: Grid, factor: number): Grid {
   }
   const skips = grid.skips?.map((x) => ({ slot: Math.floor(x.slot / factor), ms: x.ms }));
   return skips ? { t0: grid.t0, stepMs: grid.stepMs * factor, values, skips } : { t0: grid.t0, stepMs: grid.stepMs * factor, values };
+}
+
+/**
+ * The `sequential` grid of toGrid built one sample at a time at a fixed spacing: a slot once written never changes,
+ * so a streaming matrix profile can consume it. Same slots as toGrid gives on the same samples at that spacing
+ * (one per sample, a gap of g spacings leaves g - 1 NaN slots, at most MAX_HOLE); each slot keeps its own time.
+ */
+export class AppendGrid {
+  values: Float64Array = new Float64Array(1024);
+  times: Float64Array = new Float64Array(1024);
+  /** Slots so far. */
+  n = 0;
+  private readonly skips: { slot: number; ms: number }[] = [];
+  private lastT = NaN;
+
+  constructor(readonly spacingMs: number) {
+    if (!Number.isFinite(spacingMs) || spacingMs <= 0) throw invalid(`grid: spacing must be a positive number, got ${String(spacingMs)}`);
+  }
+
+  /** Appends the sample (t, w): first the NaN slots of a gap before it, then its own. */
+  push(t: number, w: number): void {
+    if (!Number.isFinite(t) || t < this.lastT) throw invalid(`grid: time ${String(t)} is not finite and ascending`);
+    const v = Number.isFinite(w) ? w : NaN;
+    if (this.n === 0) {
+      this.slot(t, v);
+      this.lastT = t;
+      return;
+    }
+    const prev = this.lastT;
+    const slots = Math.max(1, Math.round((t - prev) / this.spacingMs));
+    const advance = step(slots, this.n - 1, this.spacingMs, this.skips);
+    for (let k = 1; k < advance; k++) this.slot(prev + k * this.spacingMs, NaN);
+    this.slot(t, v);
+    this.lastT = t;
+  }
+
+  /** The first `slots` slots as a Grid (views, no copy). */
+  grid(slots = this.n): Grid {
+    const skips = this.skips.filter((s) => s.slot < slots);
+    const g: Grid = { t0: this.n > 0 ? this.times[0]! : NaN, stepMs: this.spacingMs, values: this.values.subarray(0, slots), times: this.times.subarray(0, slots) };
+    return skips.length > 0 ? { ...g, skips } : g;
+  }
+
+  private slot(t: number, v: number): void {
+    if (this.n === this.values.length) {
+      const grow = (a: Float64Array): Float64Array => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.values = grow(this.values);
+      this.times = grow(this.times);
+    }
+    this.times[this.n] = t;
+    this.values[this.n++] = v;
+  }
 }

@@ -34,6 +34,15 @@ export interface ConfidenceRule {
 export const DEFAULT_RULE: ConfidenceRule = { followEpochs: 2, maxCv: 0.02, maxShift: 1, minLevel: 0.8 };
 export const DEFAULT_MAX_POINTS = 20_000;
 
+/**
+ * Grids and matrix profiles of a series' prefixes kept as it was recorded (a live run's streaming profile): the
+ * detector reads them instead of computing a profile, so it sees every sample however long the run is.
+ */
+export interface ProfileSource {
+  /** The grid of the samples at or before `until` and (when asked) its profile indices at window config.m; null: none kept. */
+  at(until: number): { grid: Grid; indices: () => Int32Array } | null;
+}
+
 export interface StabilizationInput {
   /** Sample times, epoch ms, ascending. */
   t: ArrayLike<number>;
@@ -45,6 +54,8 @@ export interface StabilizationInput {
   /** Largest series FLUSS analyses; longer ones are coarsened (default 20,000). */
   maxPoints?: number;
   rule?: Partial<ConfidenceRule>;
+  /** Prefix profiles of this very series (t, powerW): used instead of gridding and profiling, never coarsened. */
+  profiles?: ProfileSource;
 }
 
 interface Candidate {
@@ -80,7 +91,9 @@ function checkInput(input: StabilizationInput): void {
 }
 
 /** Grid of the samples up to `until`, coarsened to at most maxPoints; `factor` says by how much. */
-function gridUntil(input: StabilizationInput, until: number, maxPoints: number): { grid: Grid; factor: number } {
+function gridUntil(input: StabilizationInput, until: number, maxPoints: number): { grid: Grid; factor: number; indices?: () => Int32Array } {
+  const kept = input.profiles?.at(until);
+  if (kept) return { grid: kept.grid, factor: 1, indices: kept.indices };
   const n = firstAfter(input.t, until);
   const grid = toGrid(head(input.t, n), head(input.powerW, n), input.config.gridMs);
   const factor = Math.max(1, Math.ceil(grid.values.length / maxPoints));
@@ -94,14 +107,14 @@ function head(a: ArrayLike<number>, n: number): ArrayLike<number> {
 }
 
 /** FLUSS's lowest-CAC regime location on the grid, or null when the grid is too short or mostly missing. */
-function locate(grid: Grid, ends: readonly number[], config: StabilizationConfig): Candidate | null {
+function locate(grid: Grid, ends: readonly number[], config: StabilizationConfig, profile?: () => Int32Array): Candidate | null {
   const n = grid.values.length;
   const k = n - config.m + 1;
   const blanked = 2 * config.L * config.exclFactor;
   let finite = 0;
   for (const v of grid.values) if (!Number.isNaN(v)) finite++;
   if (n < 2 * config.m || k <= blanked || finite < n / 2) return null;
-  const { indices } = matrixProfile(grid.values, config.m);
+  const indices = profile ? profile() : matrixProfile(grid.values, config.m).indices;
   const { cac, regimes } = fluss(indices, config.L, config.nRegimes, config.exclFactor);
   const loc = regimes[0]!;
   const flussAt = slotTime(grid, loc);
@@ -188,8 +201,8 @@ function judge(
   }
   if (failed.length > 0) return { failed, passed };
   const prevEnds = locEnds.slice(0, -1);
-  const { grid } = gridUntil(input, Math.min(until, prevEnds[prevEnds.length - 1]!), maxPoints);
-  const prev = locate(grid, prevEnds, input.config);
+  const { grid, indices } = gridUntil(input, Math.min(until, prevEnds[prevEnds.length - 1]!), maxPoints);
+  const prev = locate(grid, prevEnds, input.config, indices);
   const shift = prev?.epoch == null ? Infinity : Math.abs(prev.epoch - c.epoch);
   const moved = `without epoch ${locEnds.length} FLUSS gives epoch ${prev?.epoch ?? 'none'}`;
   if (shift > rule.maxShift) failed.push(`${moved} (moves more than ${rule.maxShift})`);
@@ -213,9 +226,9 @@ export function detectStabilization(input: StabilizationInput): Stabilization | 
   const locEnds = located ? input.epochEnds.slice(0, config.fixedEpoch) : input.epochEnds;
   const lastT = input.t.length > 0 ? input.t[input.t.length - 1]! : NaN;
   const until = located ? locEnds[locEnds.length - 1]! : lastT;
-  const { grid, factor } = gridUntil(input, until, maxPoints);
+  const { grid, factor, indices } = gridUntil(input, until, maxPoints);
   const coarse = factor > 1 ? `; grid coarsened ×${factor} to ${grid.values.length} points (maxPoints ${maxPoints})` : '';
-  const c = locate(grid, locEnds, config);
+  const c = locate(grid, locEnds, config, indices);
   const t0 = grid.t0;
   const fixed = (why: string): Stabilization => ({
     method: 'fixed',

@@ -16,7 +16,7 @@ import type { DB } from '../store/db.js';
 import type { EpochStore } from '../store/epochs.js';
 import type { RunRow, RunStore } from '../store/runs.js';
 import type { EnergyService } from '../runs/energy.js';
-import { detectStabilizationInWorker } from '../analysis/stabilization-worker.js';
+import { StabilizationWorker } from '../analysis/stabilization-worker.js';
 import type { Stabilization, StabilizationInput } from '../analysis/stabilization.js';
 import { apiDepsOf } from './api-deps.js';
 import { BudgetWatch } from './budget-watch.js';
@@ -37,6 +37,8 @@ export interface DaemonOptions {
   samplers?: readonly SamplerFactory[];
   inventory?: InventoryReader;
   detect?: (input: StabilizationInput) => Promise<Stabilization | null>;
+  /** The detector's worker (default: one of its own); ignored with `detect`, which analyses each update in one go. */
+  detector?: StabilizationWorker;
 }
 
 const ORPHAN_REASON = 'its client died; the command\'s exit code is unknown';
@@ -58,6 +60,9 @@ export interface Daemon {
   close(): Promise<void>;
 }
 
+/** How often running runs' new samples go to the live detector (its matrix profile grows with the run). */
+const LIVE_FEED_MS = 5000;
+
 /** The daemon as a function of its config and parts; the CLI only parses arguments and calls this. */
 export function createDaemon(opts: DaemonOptions): Daemon {
   const cfg = opts.config;
@@ -77,8 +82,12 @@ export function createDaemon(opts: DaemonOptions): Daemon {
     for (const l of runListeners) l(run, e);
     if (e.kind === 'epoch' && e.data.event === 'finalized') void analysis.request(run.id);
   };
+  // One worker thread for the detector: whole series sent to it, and each live run's series and streaming matrix
+  // profile kept in it (fed every few seconds) so an epoch's update never profiles the run again.
+  const detector = opts.detect ? null : (opts.detector ?? new StabilizationWorker());
   const analysis: AnalysisService = new AnalysisService(cfg, set, log.child({ mod: 'analysis' }), emit,
-    opts.detect ?? detectStabilizationInWorker, clock);
+    opts.detect ?? ((input) => (detector as StabilizationWorker).detect(input)), clock, detector ?? undefined);
+  const feedTimer = scheduler.setInterval(() => analysis.feedRunning(), LIVE_FEED_MS);
   const sampling: SamplingService = new SamplingService({
     cfg, log: log.child({ mod: 'sampling' }), store: samples, clock, scheduler, samplers: opts.samplers,
     onGpuGap(g) {
@@ -177,9 +186,11 @@ export function createDaemon(opts: DaemonOptions): Daemon {
       budgets.close();
       storage.close();
       scheduler.clear(outcomeTimer);
+      scheduler.clear(feedTimer);
       attributor.close();
       await app.close();
       await sampling.close();
+      await detector?.close();
       set.close();
     },
   };
