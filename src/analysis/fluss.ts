@@ -16,7 +16,21 @@ function checkCount(name: string, v: number, min: number): void {
 export function arcCurve(indices: ArrayLike<number>): Int32Array {
   const k = indices.length;
   const delta = new Int32Array(k + 1);
-  for (let i = 0; i < k; i++) {
+  if (indices instanceof Int32Array) {
+    // A matrix profile's own indices: integers already, only the range is checked (a long live series, every epoch).
+    for (let i = 0; i < k; i++) {
+      const raw = indices[i]!;
+      if (raw < -1 || raw >= k) throw invalid(`fluss: indices[${i}] = ${raw} is not -1 or an index below ${k}`);
+      const j = raw < 0 ? i : raw;
+      if (j < i) {
+        delta[j]! += 1;
+        delta[i]! -= 1;
+      } else {
+        delta[i]! += 1;
+        delta[j]! -= 1;
+      }
+    }
+  } else for (let i = 0; i < k; i++) {
     const raw = indices[i];
     if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < -1 || raw >= k) {
       throw invalid(`fluss: indices[${i}] = ${String(raw)} is not -1 or an index below ${k}`);

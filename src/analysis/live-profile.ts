@@ -4,7 +4,7 @@
 import { AppendGrid, type Grid } from './grid.js';
 import { IncrementalMatrixProfile } from './matrix-profile-incremental.js';
 import { matrixProfile } from './matrix-profile.js';
-import type { ProfileSource } from './stabilization.js';
+import type { PrefixProfile, ProfileSource } from './stabilization.js';
 import { invalid } from '../errors.js';
 
 /** Samples whose median spacing fixes the grid's (the sampler's real rate, not the one asked for). */
@@ -60,8 +60,8 @@ export class LiveProfile {
   /** Samples on the grid and in the profile. */
   private onGrid = 0;
   /** Profile indices at a sample count (the profile of the first k samples), for the last KEPT epoch ends. */
-  private readonly kept = new Map<number, { slots: number; indices: Int32Array }>();
-  private current: { samples: number; indices: Int32Array } | null = null;
+  private readonly kept = new Map<number, { slots: number; indices: Int32Array; memo: Map<string, unknown> }>();
+  private current: { samples: number; indices: Int32Array; memo: Map<string, unknown> } | null = null;
   private stopped = false;
   /** Profiles of a prefix that had to be computed in one go (an epoch end learnt after its samples were consumed). */
   batchProfiles = 0;
@@ -159,26 +159,25 @@ export class LiveProfile {
     const imp = this.imp as IncrementalMatrixProfile;
     // The samples up to k are all on the grid (k is where the walk stands), so the profile is that of their slots.
     if (imp.length < grid.n) imp.pushAll(grid.values.subarray(imp.length, grid.n));
-    this.kept.set(k, { slots: grid.n, indices: imp.profile().indices });
+    this.kept.set(k, { slots: grid.n, indices: imp.profile().indices, memo: new Map() });
     while (this.kept.size > KEPT) this.kept.delete(Math.min(...this.kept.keys()));
   }
 
   /** Grid and profile of the samples at or before `until`; null before the spacing is known (the caller batches). */
-  private at(until: number): { grid: Grid; indices: () => Int32Array } | null {
+  private at(until: number): PrefixProfile | null {
     const grid = this.grid;
     const imp = this.imp;
     if (grid === null || imp === null) return null;
     const k = countAtOrBefore(this.t.a, this.t.n, until);
     const kept = this.kept.get(k);
-    if (kept) return { grid: grid.grid(kept.slots), indices: () => kept.indices };
+    if (kept) return { grid: grid.grid(kept.slots), indices: () => kept.indices, memo: kept.memo };
     if (k === this.onGrid) {
-      const slots = grid.n;
+      if (this.current?.samples !== k) this.current = { samples: k, indices: new Int32Array(0), memo: new Map() };
+      const cur = this.current;
       return {
-        grid: grid.grid(slots),
-        indices: () => {
-          if (this.current?.samples !== k) this.current = { samples: k, indices: imp.profile().indices };
-          return this.current.indices;
-        },
+        grid: grid.grid(grid.n),
+        indices: () => (cur.indices.length > 0 ? cur.indices : (cur.indices = imp.profile().indices)),
+        memo: cur.memo,
       };
     }
     // A prefix the stream has passed without keeping it: its own grid, profiled in one go (counted).

@@ -39,8 +39,18 @@ export const DEFAULT_MAX_POINTS = 20_000;
  * detector reads them instead of computing a profile, so it sees every sample however long the run is.
  */
 export interface ProfileSource {
-  /** The grid of the samples at or before `until` and (when asked) its profile indices at window config.m; null: none kept. */
-  at(until: number): { grid: Grid; indices: () => Int32Array } | null;
+  /**
+   * The grid of the samples at or before `until` and (when asked) its profile indices at window config.m; null: none
+   * kept. `memo`, when given, lives as long as that prefix: the detector keeps its FLUSS location there (a prefix
+   * read again at the next epoch, as the location without the last epoch, is not located twice).
+   */
+  at(until: number): PrefixProfile | null;
+}
+
+export interface PrefixProfile {
+  grid: Grid;
+  indices: () => Int32Array;
+  memo?: Map<string, unknown>;
 }
 
 export interface StabilizationInput {
@@ -91,9 +101,9 @@ function checkInput(input: StabilizationInput): void {
 }
 
 /** Grid of the samples up to `until`, coarsened to at most maxPoints; `factor` says by how much. */
-function gridUntil(input: StabilizationInput, until: number, maxPoints: number): { grid: Grid; factor: number; indices?: () => Int32Array } {
+function gridUntil(input: StabilizationInput, until: number, maxPoints: number): { grid: Grid; factor: number; kept?: PrefixProfile } {
   const kept = input.profiles?.at(until);
-  if (kept) return { grid: kept.grid, factor: 1, indices: kept.indices };
+  if (kept) return { grid: kept.grid, factor: 1, kept };
   const n = firstAfter(input.t, until);
   const grid = toGrid(head(input.t, n), head(input.powerW, n), input.config.gridMs);
   const factor = Math.max(1, Math.ceil(grid.values.length / maxPoints));
@@ -107,19 +117,25 @@ function head(a: ArrayLike<number>, n: number): ArrayLike<number> {
 }
 
 /** FLUSS's lowest-CAC regime location on the grid, or null when the grid is too short or mostly missing. */
-function locate(grid: Grid, ends: readonly number[], config: StabilizationConfig, profile?: () => Int32Array): Candidate | null {
+function locate(grid: Grid, ends: readonly number[], config: StabilizationConfig, kept?: PrefixProfile): Candidate | null {
   const n = grid.values.length;
   const k = n - config.m + 1;
   const blanked = 2 * config.L * config.exclFactor;
   let finite = 0;
-  for (const v of grid.values) if (!Number.isNaN(v)) finite++;
+  const values = grid.values;
+  for (let i = 0; i < n; i++) if (values[i] === values[i]) finite++; // not NaN (an indexed loop: 864k values per update)
   if (n < 2 * config.m || k <= blanked || finite < n / 2) return null;
-  const indices = profile ? profile() : matrixProfile(grid.values, config.m).indices;
-  const { cac, regimes } = fluss(indices, config.L, config.nRegimes, config.exclFactor);
-  const loc = regimes[0]!;
-  const flussAt = slotTime(grid, loc);
+  const memoKey = `fluss:${config.m}:${config.L}:${config.nRegimes}:${config.exclFactor}`;
+  let found = kept?.memo?.get(memoKey) as { loc: number; cacMin: number } | undefined;
+  if (found === undefined) {
+    const indices = kept ? kept.indices() : matrixProfile(grid.values, config.m).indices;
+    const { cac, regimes } = fluss(indices, config.L, config.nRegimes, config.exclFactor);
+    found = { loc: regimes[0]!, cacMin: cac[regimes[0]!]! };
+    kept?.memo?.set(memoKey, found);
+  }
+  const flussAt = slotTime(grid, found.loc);
   const idx = ends.findIndex((e) => e > flussAt);
-  return { flussAt, cacMin: cac[loc]!, epoch: idx < 0 ? null : idx + 1, note: '' };
+  return { flussAt, cacMin: found.cacMin, epoch: idx < 0 ? null : idx + 1, note: '' };
 }
 
 /** First sample index with t > time (binary search: times are ascending). */
@@ -201,8 +217,8 @@ function judge(
   }
   if (failed.length > 0) return { failed, passed };
   const prevEnds = locEnds.slice(0, -1);
-  const { grid, indices } = gridUntil(input, Math.min(until, prevEnds[prevEnds.length - 1]!), maxPoints);
-  const prev = locate(grid, prevEnds, input.config, indices);
+  const { grid, kept } = gridUntil(input, Math.min(until, prevEnds[prevEnds.length - 1]!), maxPoints);
+  const prev = locate(grid, prevEnds, input.config, kept);
   const shift = prev?.epoch == null ? Infinity : Math.abs(prev.epoch - c.epoch);
   const moved = `without epoch ${locEnds.length} FLUSS gives epoch ${prev?.epoch ?? 'none'}`;
   if (shift > rule.maxShift) failed.push(`${moved} (moves more than ${rule.maxShift})`);
@@ -226,9 +242,9 @@ export function detectStabilization(input: StabilizationInput): Stabilization | 
   const locEnds = located ? input.epochEnds.slice(0, config.fixedEpoch) : input.epochEnds;
   const lastT = input.t.length > 0 ? input.t[input.t.length - 1]! : NaN;
   const until = located ? locEnds[locEnds.length - 1]! : lastT;
-  const { grid, factor, indices } = gridUntil(input, until, maxPoints);
+  const { grid, factor, kept } = gridUntil(input, until, maxPoints);
   const coarse = factor > 1 ? `; grid coarsened ×${factor} to ${grid.values.length} points (maxPoints ${maxPoints})` : '';
-  const c = locate(grid, locEnds, config, indices);
+  const c = locate(grid, locEnds, config, kept);
   const t0 = grid.t0;
   const fixed = (why: string): Stabilization => ({
     method: 'fixed',

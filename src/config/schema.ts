@@ -31,7 +31,7 @@ export const StabilizationSchema = Type.Object({
   windowEpochs: Int(1, 10_000, { default: 5, description: 'epochs after the stabilizing epoch the projection is made from (w)' }),
   maxPoints: Type.Optional(Int(100, 1_000_000, {
     default: 4000,
-    description: 'longest power grid FLUSS analyses; longer grids are coarsened, bounding an update to ~40 ms',
+    description: 'longest power grid FLUSS analyses in one go (imports, evaluate, a set gridMs); longer grids are coarsened. Live runs are never coarsened',
   })),
 }, { additionalProperties: false, description: 'the detector and estimators' });
 

@@ -62,7 +62,9 @@ for (const crash of [false, true]) {
         d.recorder.mark(d.runs.byId(run.id)!, { event: 'end', epoch: e, at: time.now(), total: EPOCHS, source: 'test' });
         if (crash && e === 6) await worker.close();
         await time.advance(3000);
-        await new Promise((r) => setTimeout(r, 20)); // the worker's answer
+        // A barrier: the worker answers in order, so every feed and detection posted so far has been answered.
+        await worker.stats();
+        await new Promise((r) => setImmediate(r));
         if (e === 8) assert.ok((await worker.stats())[0]!.samples > 7 * (EPOCH_MS / STEP), 'fed through epoch 8 (again from the start after a lost worker)');
       }
       const finishing = d.recorder.finish(d.runs.byId(run.id)!, { exitCode: 0, signal: null, endedAt: t0 + EPOCHS * EPOCH_MS + 500 });
