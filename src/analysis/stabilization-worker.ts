@@ -39,6 +39,8 @@ export class StabilizationWorker {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   /** Bumped each time a worker starts: live states fed to an earlier one are gone. */
   generation = 0;
+  /** Live states fed and not dropped: with none and nothing pending the worker is stopped (its memory freed). */
+  private readonly keys = new Set<string>();
 
   /** detectStabilization on a whole series, in the worker. */
   detect(input: StabilizationInput): Promise<Stabilization | null> {
@@ -55,6 +57,7 @@ export class StabilizationWorker {
   feed(key: string, m: number, first: boolean, feed: Feed): Promise<void> {
     const t = Float64Array.from(feed.t);
     const w = Float64Array.from(feed.w);
+    this.keys.add(key);
     return this.call({ op: 'feed', key, m, first, feed: { ...feed, t, w } }, [t.buffer, w.buffer]) as Promise<void>;
   }
 
@@ -64,6 +67,7 @@ export class StabilizationWorker {
   }
 
   drop(key: string): Promise<void> {
+    this.keys.delete(key);
     if (this.worker === null) return Promise.resolve();
     return this.call({ op: 'drop', key }) as Promise<void>;
   }
@@ -72,9 +76,14 @@ export class StabilizationWorker {
     return this.call({ op: 'stats' }) as Promise<LiveStats[]>;
   }
 
+  /** Stops the worker: its live states are gone, requests in flight are rejected (a later request starts another). */
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = null;
+    this.keys.clear();
+    const err = internal('stabilization worker closed');
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
     if (w) await w.terminate();
   }
 
@@ -88,11 +97,17 @@ export class StabilizationWorker {
       if (!p) return;
       this.pending.delete(reply.id);
       if (this.pending.size === 0) w.unref();
+      // Idle with no live state: stopped until the next request (a long run's or a long series' analysis).
+      if (this.pending.size === 0 && this.keys.size === 0 && this.worker === w) {
+        this.worker = null;
+        void w.terminate();
+      }
       if (reply.ok) p.resolve(reply.result);
       else p.reject(Object.assign(new Error(reply.message), reply.code === undefined ? {} : { code: reply.code }));
     });
     const fail = (err: Error): void => {
-      if (this.worker === w) this.worker = null;
+      if (this.worker !== w) return; // stopped on purpose (idle, close): nothing was pending
+      this.worker = null;
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     };

@@ -99,6 +99,9 @@ export class AnalysisService {
     // Live only on the run's own sampling (a configured coarser grid averages, which a stream cannot keep stable).
     if (!this.live || st.gridMs !== 0 || s.cache.coarseMs !== null) return { grid, cache: s.cache, key: null };
     const n = grid.t.length;
+    // A short series is analysed here in one go (a few ms, no worker thread); past SMALL_GRID ticks the live state
+    // starts, with the whole series so far.
+    if (n <= SMALL_GRID && s.sentT === -Infinity) return { grid, cache: s.cache, key: null };
     const lastTick = n > 0 ? (grid.t[n - 1] as number) : -Infinity;
     // Ticks of the last few seconds are read again next time (late samples); finished runs and finalized epoch ends
     // (their samples are stored before finalization) are settled as they are.

@@ -195,3 +195,25 @@ test('StabilizationWorker: live state fed in the worker gives the in-thread verd
     await w.close();
   }
 });
+
+test('StabilizationWorker: with no live state and nothing pending the worker stops; the next request starts another', async () => {
+  const w = new StabilizationWorker();
+  try {
+    const run = syntheticRun({ seed: 4, dips: true, epochs: 12 });
+    const expected = detectStabilization({ ...run, config });
+    assert.deepEqual(await w.detect({ ...run, config }), expected);
+    assert.equal(w.generation, 1);
+    assert.deepEqual(await w.detect({ ...run, config }), expected);
+    assert.equal(w.generation, 2, 'stopped when idle, started again');
+    // A live state keeps it: later requests go to the same worker until the state is dropped.
+    await w.feed('k', 10, true, { t: Float64Array.from(run.t), w: Float64Array.from(run.powerW), epochEnds: run.epochEnds, settledThrough: Infinity, profileUntil: Infinity });
+    await w.detectLive('k', { epochEnds: run.epochEnds, config });
+    await w.detect({ ...run, config });
+    assert.equal(w.generation, 3);
+    await w.drop('k');
+    await w.detect({ ...run, config });
+    assert.equal(w.generation, 4);
+  } finally {
+    await w.close();
+  }
+});
