@@ -39,6 +39,13 @@ const stat = (e: EpochRow): EpochStat | null =>
     ? null
     : { epoch: e.epoch, durationS: (e.ended_at - e.started_at) / 1000, energyJ: e.energy_j, avgPowerW: e.avg_power_w ?? 0 };
 
+const closedEnds = (rows: EpochRow[]): number[] => rows.filter((e) => e.ended_at !== null).map((e) => e.ended_at as number);
+/** End of the last epoch whose energy is computed (finalized: the samples before its end are stored). */
+function finalizedEnd(rows: EpochRow[]): number {
+  for (let i = rows.length - 1; i >= 0; i--) if (rows[i]!.ended_at !== null && rows[i]!.energy_j !== null) return rows[i]!.ended_at as number;
+  return -Infinity;
+}
+
 /**
  * Stabilization and projection of a run, recomputed after each finalized epoch off the sampling path (FLUSS runs in
  * a worker thread; once the stabilizing epoch is settled it is not recomputed), cached on the run row.
@@ -74,8 +81,8 @@ export class AnalysisService {
     for (const run of this.set.runs.list({ status: 'running' })) {
       if (this.isFinal(run) || this.inflight.has(run.id)) continue;
       try {
-        const ends = this.set.epochs.list(run.rid).filter((e) => e.ended_at !== null).map((e) => e.ended_at as number);
-        this.readAndFeed(run, ends);
+        const rows = this.set.epochs.list(run.rid);
+        this.readAndFeed(run, closedEnds(rows), finalizedEnd(rows));
       } catch (err) {
         this.log.warn({ err, run: run.id }, 'feeding the live detector failed');
       }
@@ -83,7 +90,7 @@ export class AnalysisService {
   }
 
   /** Brings the run's series up to date (up to its decision horizon) and feeds the live detector; null: not live. */
-  private readAndFeed(run: RunRow, epochEnds: number[]): { grid: { t: Float64Array; powerW: Float64Array }; cache: PowerSeriesCache; key: string | null } {
+  private readAndFeed(run: RunRow, epochEnds: number[], finalized: number): { grid: { t: Float64Array; powerW: Float64Array }; cache: PowerSeriesCache; key: string | null } {
     const st = this.cfg.stabilization;
     const devIds = this.set.runs.devices(run.rid).map((d) => d.id);
     const key = `${run.id}:${seriesStepMs(this.cfg, run)}:${devIds.join(',')}`;
@@ -103,11 +110,10 @@ export class AnalysisService {
     // starts, with the whole series so far.
     if (n <= SMALL_GRID && s.sentT === -Infinity) return { grid, cache: s.cache, key: null };
     const lastTick = n > 0 ? (grid.t[n - 1] as number) : -Infinity;
-    // Ticks of the last few seconds are read again next time (late samples); finished runs and finalized epoch ends
-    // (their samples are stored before finalization) are settled as they are.
+    // Ticks of the last few seconds are read again next time (late samples); a finished run, and a running one up to
+    // its last finalized epoch end (finalization waits until the samples before the end are stored), are settled.
     const margin = Math.max(5000, 3 * this.cfg.processSampleMs);
-    const lastEnd = epochEnds.length > 0 ? (epochEnds[epochEnds.length - 1] as number) : -Infinity;
-    const settled = finished ? to : Math.max(lastTick - margin - 1, Math.min(lastEnd, to, lastTick));
+    const settled = finished ? to : Math.max(lastTick - margin - 1, Math.min(finalized, to, lastTick));
     let from = 0;
     while (from < n && (grid.t[from] as number) <= s.sentT) from++;
     let end = from;
@@ -157,8 +163,8 @@ export class AnalysisService {
     const final = this.isFinal(run);
     const closedCount = rows.filter((e) => e.ended_at !== null).length;
     if (!final) {
-      const epochEnds = rows.filter((e) => e.ended_at !== null).map((e) => e.ended_at as number);
-      const { grid, cache, key } = this.readAndFeed(run, epochEnds);
+      const epochEnds = closedEnds(rows);
+      const { grid, cache, key } = this.readAndFeed(run, epochEnds, finalizedEnd(rows));
       const config = { ...st, gridMs: cache.coarseMs ?? seriesStepMs(this.cfg, run) };
       const input = { ...grid, epochEnds, config, maxPoints: st.maxPoints };
       const batch = (): Promise<Stabilization | null> | Stabilization | null =>
