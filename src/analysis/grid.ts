@@ -17,6 +17,18 @@ export interface Grid {
  */
 export const MAX_HOLE = 64;
 
+/** How many of the first n values (ascending) are at or before x: the index of the first one after it. */
+export function countAtOrBefore(a: ArrayLike<number>, x: number, n = a.length): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The time of slot k. */
 export function slotTime(grid: Grid, k: number): number {
   if (grid.times !== undefined) return grid.times[k]!;

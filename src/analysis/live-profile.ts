@@ -1,7 +1,7 @@
 // A live run's detector state: its power series as recorded, the append-stable grid and a streaming matrix profile
 // over it, with the profile kept at each epoch end the detector looks back at (the confidence rule's "without the
 // last epoch"). Lives in the analysis worker: each new sample costs O(samples so far), an update O(samples).
-import { AppendGrid, type Grid } from './grid.js';
+import { AppendGrid, countAtOrBefore } from './grid.js';
 import { IncrementalMatrixProfile } from './matrix-profile-incremental.js';
 import { matrixProfile } from './matrix-profile.js';
 import type { PrefixProfile, ProfileSource } from './stabilization.js';
@@ -38,18 +38,6 @@ class Growable {
   view(): Float64Array {
     return this.a.subarray(0, this.n);
   }
-}
-
-/** First index with a[i] > x in the first n values (ascending). */
-function countAtOrBefore(a: Float64Array, n: number, x: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export class LiveProfile {
@@ -168,7 +156,7 @@ export class LiveProfile {
     const grid = this.grid;
     const imp = this.imp;
     if (grid === null || imp === null) return null;
-    const k = countAtOrBefore(this.t.a, this.t.n, until);
+    const k = countAtOrBefore(this.t.a, until, this.t.n);
     const kept = this.kept.get(k);
     if (kept) return { grid: grid.grid(kept.slots), indices: () => kept.indices, memo: kept.memo };
     if (k === this.onGrid) {

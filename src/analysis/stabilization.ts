@@ -1,7 +1,7 @@
 import type { StabilizationConfig } from '../config/schema.js';
 import { invalid } from '../errors.js';
 import { fluss } from './fluss.js';
-import { coarsen, slotTime, toGrid, type Grid } from './grid.js';
+import { coarsen, countAtOrBefore, slotTime, toGrid, type Grid } from './grid.js';
 import { matrixProfile } from './matrix-profile.js';
 
 export interface Stabilization {
@@ -138,17 +138,8 @@ function locate(grid: Grid, ends: readonly number[], config: StabilizationConfig
   return { flussAt, cacMin: found.cacMin, epoch: idx < 0 ? null : idx + 1, note: '' };
 }
 
-/** First sample index with t > time (binary search: times are ascending). */
-function firstAfter(t: ArrayLike<number>, time: number): number {
-  let lo = 0;
-  let hi = t.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (t[mid]! <= time) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+/** First sample index with t > time. */
+const firstAfter = (t: ArrayLike<number>, time: number): number => countAtOrBefore(t, time);
 
 /** Mean of the finite readings in (from, to]. */
 function meanPower(input: StabilizationInput, from: number, to: number): number {

@@ -1,6 +1,6 @@
 // The detector update after each epoch (FLUSS + confidence rule) on 24 h runs: live (the daemon's kept streaming
 // profile, 864k ticks) and in one go (imports and evaluate, a 1 s grid coarsened to maxPoints).
-import { AppendGrid } from '../analysis/grid.js';
+import { AppendGrid, countAtOrBefore } from '../analysis/grid.js';
 import { detectStabilization, DEFAULT_MAX_POINTS, type ProfileSource } from '../analysis/stabilization.js';
 import { gpuPowerSeries } from './matrix-profile-incremental.js';
 import { loadConfig } from '../config/load.js';
@@ -93,14 +93,7 @@ function benchLive(cfg: ReturnType<typeof loadConfig>, n: number, runs: number):
   const memos = new Map<number, Map<string, unknown>>();
   const profiles: ProfileSource = {
     at(until) {
-      let lo = 0;
-      let hi = grid.n;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (grid.times[mid]! <= until) lo = mid + 1;
-        else hi = mid;
-      }
-      const slots = lo;
+      const slots = countAtOrBefore(grid.times, until, grid.n);
       if (!cache.has(slots)) cache.set(slots, profileOf(slots));
       // A copy per call, as the live state hands out its current profile (IncrementalMatrixProfile.profile()). The
       // prefix without the last epoch was the current one at the previous epoch end: its location is remembered

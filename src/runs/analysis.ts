@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { ESTIMATORS, projectionJson, type EpochStat } from '../analysis/estimators/index.js';
 import { decisionHorizonEpochs, detectStabilization, type Stabilization, type StabilizationInput } from '../analysis/stabilization.js';
 import type { Feed } from '../analysis/live-profile.js';
+import { countAtOrBefore } from '../analysis/grid.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../platform/clock.js';
 import type { RunListener } from './lifecycle.js';
@@ -114,10 +115,8 @@ export class AnalysisService {
     // its last finalized epoch end (finalization waits until the samples before the end are stored), are settled.
     const margin = Math.max(5000, 3 * this.cfg.processSampleMs);
     const settled = finished ? to : Math.max(lastTick - margin - 1, Math.min(finalized, to, lastTick));
-    let from = 0;
-    while (from < n && (grid.t[from] as number) <= s.sentT) from++;
-    let end = from;
-    while (end < n && (grid.t[end] as number) <= settled) end++;
+    const from = countAtOrBefore(grid.t, s.sentT);
+    const end = Math.max(from, countAtOrBefore(grid.t, settled));
     const first = s.sentT === -Infinity;
     if (end > from || first) {
       const state = s;
