@@ -9,7 +9,8 @@ import { EpochStore } from '../../src/store/epochs.js';
 import { RunStore } from '../../src/store/runs.js';
 import { SampleStore } from '../../src/store/samples.js';
 import type { FakeGpu } from '../../scripts/fake-smi/profile.mjs';
-import { DEMO, runCli, showJson, testHome, writeJson, type TestHome } from '../helpers/cli.js';
+import { writeFileSync } from 'node:fs';
+import { DEMO, runCli, showJson, testHome, waitFor, writeJson, type TestHome } from '../helpers/cli.js';
 
 type ProfileLib = typeof import('../../scripts/fake-smi/profile.mjs');
 const lib = (await import(pathToFileURL(path.resolve('scripts/fake-smi/profile.mjs')).href)) as ProfileLib;
@@ -48,6 +49,19 @@ describe('profiler run with the fake nvidia-smi: energies against the known prof
     t0 = Date.now();
     h = await testHome();
     h.env.FAKE_SMI_PROFILE = writeJson(h.home, 'profile.json', { t0, gpus });
+    // What is measured here is the recording (stream, store, epoch cuts, integration), not the scheduler of a loaded
+    // CI machine: the fake nvidia-smi, a Node process, can start seconds late or stall for more than the 3 intervals
+    // the integrator bridges by default when the test runner keeps both cores busy. So the GPU stream is warmed
+    // before the measured run (kept alive between runs), and a stall is bridged: its samples carry the fake's own
+    // time, so the linear bridge over the known piecewise-linear profile stays exact.
+    writeFileSync(path.join(h.home, 'config.json'), JSON.stringify({ gapIntervals: 50, samplerLingerMs: 600_000 }));
+    const warm = await runCli(['run', '--name', 'warm-up', '--', 'true'], { env: h.env });
+    assert.equal(warm.code, 0, warm.stderr);
+    const port = h.env.PROFILER_PORT as string;
+    await waitFor(async () => {
+      const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+      return Number(/^profiler_gpu_samples_received_total (\S+)$/m.exec(text)?.[1] ?? 0) > 0;
+    }, 60_000, 'a first GPU sample from the warmed stream');
   });
   after(async () => h.cleanup());
 
@@ -64,7 +78,7 @@ describe('profiler run with the fake nvidia-smi: energies against the known prof
     const truth = (a: number, b: number): number => gpus.reduce((s, g) => s + lib.energyBetween(g, a, b, t0), 0);
     for (const e of run.epochs) {
       const want = truth(Date.parse(e.startedAt), Date.parse(e.endedAt));
-      assert.ok(relErr(e.gpuJ, want) < 0.02, `epoch ${e.epoch}: ${e.gpuJ} J vs truth ${want} J`);
+      assert.ok(relErr(e.gpuJ, want) < 0.02, `epoch ${e.epoch}: ${e.gpuJ} J vs truth ${want} J (run coverage ${run.energy.gpuCoverage})`);
       // RSS is read every second: the stretch after the command's last reading has none (as in the study), so
       // only the last 0.8 s epoch may have no RAM energy.
       if (e.epoch < run.epochs.length) assert.ok(e.ramJ > 0, `epoch ${e.epoch}: the process tree has RSS, so RAM energy is positive`);
