@@ -43,7 +43,9 @@ function bearerAuth(app: FastifyInstance, token: string): void {
 /** The HTTP API as one fastify app: errors as {"error": {code, message}}, bearer auth when a token is set, /docs. */
 export function buildApp(deps: ApiDeps, opts: { logger: Logger; token: string | null; sse?: HubOptions }): FastifyInstance {
   // maxParamLength above the id schema's 200: a long id gets our error shape (path.id), not the router's bare 414.
-  const app = Fastify({ loggerInstance: opts.logger as unknown as FastifyBaseLogger, bodyLimit: BODY_LIMIT, maxParamLength: 1000,
+  const app = Fastify({ loggerInstance: opts.logger as unknown as FastifyBaseLogger, bodyLimit: BODY_LIMIT,
+    // fastify 5.12 reads it under routerOptions (the top-level option prints FSTDEP022 at every daemon start).
+    routerOptions: { maxParamLength: 1000 },
     logController: new LogController({ disableRequestLogging: true }) });
   app.setValidatorCompiler(typeboxValidatorCompiler);
   if (opts.token) bearerAuth(app, opts.token);
