@@ -6,6 +6,8 @@ import { FastGpuRows } from './gpu-fast.js';
 import { lineError } from './lines.js';
 
 const GROUP_PROBE_ROWS = 64;
+/** Sample spacings kept to measure the sampling interval (the median of the first ones). */
+export const DIFFS_KEPT = 5000;
 
 export interface DeviceInfo {
   uuid: string;
@@ -59,7 +61,7 @@ export async function importGpuFile(file: string, sink: (s: GpuSample) => void, 
       pass.devices.set(uuid, d);
     }
     if (row.t < d.lastT) throw lineError(file, no, `time goes backwards by ${d.lastT - row.t} ms for GPU ${d.index ?? uuid}`);
-    if (d.lastT > -Infinity && pass.diffs.length < 5000) pass.diffs.push(row.t - d.lastT);
+    if (d.lastT > -Infinity && pass.diffs.length < DIFFS_KEPT) pass.diffs.push(row.t - d.lastT);
     d.lastT = row.t;
     const v = row.values;
     const s: GpuSample = {

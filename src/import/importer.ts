@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { conflict, hasCode } from '../errors.js';
+import { energyOptions } from '../runs/energy.js';
 import { removeImport, sweepImports } from '../runs/imports.js';
 import type { RunSet } from '../runs/open.js';
 import type { GpuSample } from '../samplers/types.js';
@@ -8,8 +9,9 @@ import type { RunEnergy } from '../store/run-data.js';
 import { newRunId, type RunRow } from '../store/runs.js';
 import { BATCH_ROWS, importEpochs, importMem } from './aux-files.js';
 import { medianPositive } from './gpu-devices.js';
-import { importGpuFile, type GpuPass } from './gpu-file.js';
+import { DIFFS_KEPT, importGpuFile, type GpuPass } from './gpu-file.js';
 import { lineError } from './lines.js';
+import { PassEnergy, readEpochEnds } from './pass-energy.js';
 
 export interface ImportOptions {
   /** One or more nvidia-smi logs; each may interleave several GPUs. */
@@ -40,6 +42,8 @@ export interface ImportResult {
   sharedRows: number;
   /** Visible runs over those shared samples. */
   sharedWith: string[];
+  /** Where the GPU energy was integrated: in the parse pass, or from the stored rows (shared rows, an unreadable epochs file). */
+  gpuIntegratedIn: 'parse' | 'store';
 }
 
 /**
@@ -78,6 +82,10 @@ async function load(set: RunSet, rid: number, opts: ImportOptions): Promise<Impo
   const { cfg, runs, samples, imports } = set;
   const pass: GpuPass = { devices: new Map(), rows: 0, minT: Infinity, maxT: -Infinity, diffs: [], cut: [] };
   let sharedRows = 0;
+  const sampleMsNow = (): number => Math.max(1, Math.round(medianPositive(pass.diffs) ?? cfg.sampleMs));
+  // The GPU energy is integrated in this pass where the epochs file's ends can be read ahead (the cuts).
+  const ends = opts.epochsCsv ? await readEpochEnds(opts.epochsCsv) : [];
+  const inPass = ends === null ? null : new PassEnergy(ends);
   for (const f of opts.gpuCsv) {
     const batch: GpuSample[] = [];
     const flush = (): void => {
@@ -86,11 +94,16 @@ async function load(set: RunSet, rid: number, opts: ImportOptions): Promise<Impo
     };
     await importGpuFile(f, (s) => {
       batch.push(s);
+      if (inPass) {
+        inPass.push(s.uuid, s.t, s.powerW);
+        if (!inPass.started && pass.diffs.length >= DIFFS_KEPT) inPass.start(energyOptions(cfg, { sample_ms: sampleMsNow() }).gpuMaxGapMs);
+      }
       if (batch.length >= BATCH_ROWS) flush();
     }, pass);
     flush();
   }
-  const sampleMs = Math.max(1, Math.round(medianPositive(pass.diffs) ?? cfg.sampleMs));
+  const sampleMs = sampleMsNow();
+  if (inPass && !inPass.started) inPass.start(energyOptions(cfg, { sample_ms: sampleMs }).gpuMaxGapMs);
   const id = newRunId(pass.minT);
   imports.settle(rid, { id, startedAt: pass.minT, sampleMs });
   runs.setDevices(rid, [...pass.devices.keys()].map((uuid) => samples.deviceId(uuid)), 'import');
@@ -100,7 +113,18 @@ async function load(set: RunSet, rid: number, opts: ImportOptions): Promise<Impo
   const endedAt = Math.max(pass.maxT, ep.lastEnd);
   runs.update(rid, { ended_at: endedAt, expected_epochs: ep.n > 0 ? ep.n : null });
   run = runs.byId(id) as RunRow;
-  const { energy } = set.energy.compute(run, endedAt, { writeEpochs: true });
+  // Used only where the store holds exactly the rows the pass integrated for every device (none shared or foreign).
+  const ownRows = inPass !== null && sharedRows === 0 &&
+    [...pass.devices.keys()].every((uuid) => samples.gpuRowCount(samples.deviceId(uuid)) === inPass.rows(uuid));
+  let gpuIntegratedIn: ImportResult['gpuIntegratedIn'] = 'store';
+  const { energy } = set.energy.compute(run, endedAt, {
+    writeEpochs: true,
+    gpuDone: ownRows ? (cuts) => {
+      const done = inPass.integrations(cuts, run.started_at, endedAt);
+      if (done) gpuIntegratedIn = 'parse';
+      return done;
+    } : undefined,
+  });
   runs.update(rid, { energy });
   for (let i = 0; i < energy.gaps.length; i += BATCH_ROWS) {
     imports.write(() => {
@@ -116,7 +140,7 @@ async function load(set: RunSet, rid: number, opts: ImportOptions): Promise<Impo
   });
   return {
     id, rid, gpuRows: pass.rows, memRows, epochs: ep.n, devices: [...pass.devices.keys()], cutLines: pass.cut, sampleMs,
-    energy, sharedRows, sharedWith,
+    energy, sharedRows, sharedWith, gpuIntegratedIn,
   };
 }
 

@@ -1,4 +1,4 @@
-import { Integrator } from '../analysis/energy.js';
+import { Integrator, type Integration } from '../analysis/energy.js';
 import { cpuParts, sumWithin, type EnergyOptions, type EnergyParts } from '../analysis/run-energy.js';
 import type { Config } from '../config/schema.js';
 import type { EpochRow, EpochStore } from '../store/epochs.js';
@@ -20,6 +20,8 @@ export function energyParts(
   devices: { id: number; uuid: string }[],
   cuts: number[],
   opts: EnergyOptions,
+  /** Each device's GPU integration over these cuts, made elsewhere from the same rows (an import's parse pass). */
+  gpuDone: ReadonlyMap<string, Integration> | null = null,
 ): EnergyParts {
   const n = Math.max(cuts.length - 1, 0);
   const from = cuts[0] ?? 0;
@@ -28,9 +30,12 @@ export function energyParts(
   const gaps: EnergyParts['gaps'] = [];
   let covered = 0;
   for (const d of devices) {
-    const it = new Integrator(cuts, opts.gpuMaxGapMs);
-    samples.eachGpuPower(d.id, from, to, (t, w) => it.push(t, w));
-    const r = it.finish();
+    let r = gpuDone?.get(d.uuid);
+    if (r === undefined) {
+      const it = new Integrator(cuts, opts.gpuMaxGapMs);
+      samples.eachGpuPower(d.id, from, to, (t, w) => it.push(t, w));
+      r = it.finish();
+    }
     r.parts.forEach((v, i) => (gpu[i] = (gpu[i] as number) + v));
     covered += r.coveredMs.reduce((a, b) => a + b, 0);
     for (const g of r.gaps) gaps.push({ ...g, device: d.uuid });
@@ -138,7 +143,12 @@ export class EnergyService {
   compute(
     run: RunRow,
     until: number,
-    opts: { writeEpochs?: boolean; live?: boolean } = {},
+    opts: {
+      writeEpochs?: boolean;
+      live?: boolean;
+      /** The GPU integrations for these cuts when already made from the same rows (null: not for these cuts). */
+      gpuDone?: (cuts: readonly number[]) => ReadonlyMap<string, Integration> | null;
+    } = {},
   ): { energy: RunEnergy; parts: EnergyParts; rewritten: number[] } {
     const epochs = this.epochs.list(run.rid);
     const cutSet = new Set<number>([run.started_at, until]);
@@ -148,7 +158,8 @@ export class EnergyService {
     }
     const cuts = [...cutSet].sort((a, b) => a - b);
     const devices = this.runs.devices(run.rid);
-    const g = this.withCounter(run, devices, energyParts(this.samples, run, devices, cuts, this.opts(run)), opts.live === true);
+    const done = opts.gpuDone?.(cuts) ?? null;
+    const g = this.withCounter(run, devices, energyParts(this.samples, run, devices, cuts, this.opts(run), done), opts.live === true);
     const parts = g.parts;
     const all = sumWithin(parts, run.started_at, until);
     const integralJ = g.integral.reduce((a, b) => a + b, 0);

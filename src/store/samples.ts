@@ -213,6 +213,11 @@ export class SampleStore {
     if (next) sink(next[0], next[1] === null ? Number.NaN : next[1] / 100);
   }
 
+  /** How many GPU rows the store holds for a device, at any time. */
+  gpuRowCount(dev: number): number {
+    return this.db.prepare('SELECT count(*) FROM gpu_samples WHERE dev = ?').pluck().get(dev) as number;
+  }
+
   /** RAM power of a run's process tree (W per GB of RSS) in [from, to], streamed like eachGpuPower. */
   eachRamPower(rid: number, from: number, to: number, wattsPerGB: number, sink: (t: number, w: number) => void): void {
     const stmt = this.db

@@ -145,3 +145,59 @@ test('the same files imported again are refused naming the run they became, a co
   const other = write(STUDY_HEAD + [0, 1, 2, 3].map((s) => studyRow(s, 121)).join('').replace(/12:21:/g, '13:45:'));
   assert.equal((await importRun(set, { gpuCsv: [other] })).sharedRows, 0, 'other content of the same size is another log');
 });
+
+/** Energy and epochs recomputed from the stored rows, as `profiler show` of a sealed run would compute them. */
+function fromStore(id: string, from = set): { energy: unknown; rewritten: number[] } {
+  const run = from.runs.byId(id);
+  assert.ok(run && run.ended_at !== null);
+  const { energy, rewritten } = from.energy.compute(run, run.ended_at, { writeEpochs: true });
+  return { energy, rewritten };
+}
+
+test('the GPU energy integrated while parsing equals, bit for bit, the one recomputed from the stored rows', async () => {
+  const ref = readFileSync(join(TRACES, 'reference.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  // A database of its own: the traces imported above would be shared rows here.
+  const own = openRunSet(cfg, { path: join(tmp, 'parse-pass.db') });
+  after(() => own.close());
+  for (const r of ref) {
+    const file = join(TRACES, r[0] as string);
+    // Ten epochs ending at rows spread over the log (one between two samples), the last after the last sample.
+    const stamps = readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0] as string);
+    const ends = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => stamps[Math.floor((k * stamps.length) / 10)] as string);
+    ends[4] = (ends[4] as string).replace(/\.(\d)/, (_m, d: string) => `.${(Number(d) + 5) % 10}`);
+    ends.sort();
+    const last = (stamps[stamps.length - 1] as string).replace(/:(\d\d)\./, (_m, s: string) => `:${String(Math.min(59, Number(s) + 1)).padStart(2, '0')}.`);
+    const ep = write('epoch,end_time\n' + [...ends, last].map((t, k) => `${k},${t}`).join('\n') + '\n');
+    const res = await importRun(own, { gpuCsv: [file], epochsCsv: ep });
+    assert.equal(res.gpuIntegratedIn, 'parse', r[0]);
+    assert.equal(res.epochs, 10);
+    const again = fromStore(res.id, own);
+    assert.deepStrictEqual(again.energy, res.energy, `${r[0]}: the run's stored energy is the store's`);
+    assert.deepEqual(again.rewritten, [], `${r[0]}: every epoch aggregate equals its recomputation`);
+  }
+});
+
+test('parse-pass energy with gaps, missing readings, repeated stamps, two GPUs and equal epoch ends; store pass otherwise', async () => {
+  const t = (ms: number): string => `2026/07/14 08:12:${String(Math.floor(ms / 1000)).padStart(2, '0')}.${String(ms % 1000).padStart(3, '0')}`;
+  let body = 'timestamp, uuid, power.draw [W]\n';
+  for (let k = 0; k < 200; k++) {
+    const ms = k * 100 + (k >= 120 ? 900 : 0); // a 1 s hole between k = 119 and 120: more than 3 intervals
+    body += `${t(ms)}, GPU-p1, ${k === 50 ? '[N/A]' : `${(100 + k * 0.37).toFixed(2)} W`}\n`;
+    if (k % 2 === 0) body += `${t(ms)}, GPU-p2, ${(40 + (k % 9)).toFixed(2)} W\n`;
+    if (k === 70) body += `${t(ms)}, GPU-p1, 999.00 W\n`; // the same stamp again: the store keeps the first
+  }
+  const gpu = write(body);
+  const ep = write(`epoch,end_time\n1,${t(3050)}\n2,${t(3050)}\n3,${t(9999)}\n4,${t(25000)}\n`);
+  const res = await importRun(set, { gpuCsv: [gpu], epochsCsv: ep });
+  assert.equal(res.gpuIntegratedIn, 'parse');
+  assert.ok(res.energy.gaps.length >= 2, 'the hole, the missing reading and the tail after the last sample are gaps');
+  const again = fromStore(res.id);
+  assert.deepStrictEqual(again.energy, res.energy);
+  assert.deepEqual(again.rewritten, []);
+  // The same log again (--force): its rows are stored already and shared, so the energy comes from the store.
+  const twice = await importRun(set, { gpuCsv: [gpu], epochsCsv: ep, force: true });
+  assert.equal(twice.gpuIntegratedIn, 'store');
+  assert.deepStrictEqual(twice.energy, res.energy, 'both ways give the same energy');
+  // An epochs file read ahead with a bad line: the import proper reports it, nothing is integrated in the pass.
+  await assert.rejects(importRun(set, { gpuCsv: [gpu], epochsCsv: write('epoch,end_time\n1,nonsense\n2,x\n') }), /bad end_time/);
+});
