@@ -30,5 +30,9 @@ export async function benchImportFigures(opts: { quick: boolean }): Promise<Figu
     figure(`import/vs-sqlite/size=${sizeMB}`, 'import time / SQLite alone (same rows)', params, 'x', r.vsSqlite, null,
       'reference: the rows stored through SampleStore in the same batches, no parsing, no energy; run after each import'),
     figure(`import/sqlite-rss/size=${sizeMB}`, 'SQLite alone peak RSS (reference)', params, 'MB', r.sqliteRssMB),
+    figure(`import/cli-mbps/size=${sizeMB}`, '`profiler import` throughput (start-up and analysis included)', params, 'MB/s', r.cliMbPerS, null,
+      'the command as a user runs it: node start-up, configuration, the import, the stabilization analysis of the run'),
+    figure(`import/cli-rss/size=${sizeMB}`, '`profiler import` peak RSS (analysis included)', params, 'MB', r.cliRssMB, null,
+      'polled from /proc every 20 ms'),
   ];
 }

@@ -9,6 +9,7 @@ import { BATCH_ROWS } from '../import/aux-files.js';
 import { importRun } from '../import/importer.js';
 import type { GpuSample } from '../samplers/types.js';
 import { spawnProcess } from '../platform/exec.js';
+import { cliPath } from './util.js';
 import { homeFiles } from '../platform/paths.js';
 import { openRunSet } from '../runs/open.js';
 import { internal } from '../errors.js';
@@ -101,12 +102,38 @@ async function importInChild(log: string, home: string, flag = CHILD_FLAG): Prom
   return JSON.parse(out) as { rows: number; seconds: number; peakRssMB: number };
 }
 
+/**
+ * `profiler import` as a user runs it, in a fresh home: Node's start-up, the configuration, the import and the
+ * analysis of the imported run (stabilization, estimates). Its peak RSS is polled from /proc (VmHWM only grows).
+ */
+async function cliImport(log: string, home: string): Promise<{ seconds: number; peakRssMB: number }> {
+  const start = process.hrtime.bigint();
+  const proc = spawnProcess(process.execPath, [cliPath(), 'import', '--gpu-csv', log], {
+    stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PROFILER_HOME: home },
+  });
+  let peak = 0;
+  const poll = setInterval(() => {
+    try {
+      const m = /VmHWM:\s*(\d+)\s*kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
+      if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+    } catch {
+      /* exited between two polls */
+    }
+  }, 20);
+  const [code] = (await once(proc, 'close')) as [number | null];
+  clearInterval(poll);
+  if (code !== 0) throw internal(`profiler import exited with ${code}`);
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, peakRssMB: peak };
+}
+
 /** Generates a synthetic log of `sizeMB` MB once and imports it `runs` times (default 1), each in a fresh child. */
 export async function benchImport(opts: { sizeMB: number; runs: number }): Promise<{ mbPerS: number[]; peakRssMB: number[]; rows: number;
   /** Import time over the time SQLite alone takes to store the same rows, per run (interleaved). */
-  vsSqlite: number[]; sqliteRssMB: number[] }>;
+  vsSqlite: number[]; sqliteRssMB: number[];
+  /** The command as a user runs it (start-up, import, analysis). */
+  cliMbPerS: number[]; cliRssMB: number[] }>;
 export async function benchImport(opts: { sizeMB: number }): Promise<ImportBench>;
-export async function benchImport(opts: { sizeMB: number; runs?: number }): Promise<ImportBench | { mbPerS: number[]; peakRssMB: number[]; rows: number; vsSqlite: number[]; sqliteRssMB: number[] }> {
+export async function benchImport(opts: { sizeMB: number; runs?: number }): Promise<ImportBench | { mbPerS: number[]; peakRssMB: number[]; rows: number; vsSqlite: number[]; sqliteRssMB: number[]; cliMbPerS: number[]; cliRssMB: number[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-import-'));
   try {
     const log = join(dir, 'gpu.csv');
@@ -114,19 +141,23 @@ export async function benchImport(opts: { sizeMB: number; runs?: number }): Prom
     const sizeMB = statSync(log).size / 1e6;
     const got = [];
     const ref: { rows: number; seconds: number; peakRssMB: number }[] = [];
+    const cli: { seconds: number; peakRssMB: number }[] = [];
     for (let r = 0; r < (opts.runs ?? 1); r++) {
       got.push(await importInChild(log, join(dir, `home${r}`)));
       rmSync(join(dir, `home${r}`), { recursive: true, force: true });
       if (opts.runs === undefined) continue;
       ref.push(await importInChild(String(got[r]!.rows), join(dir, `ref${r}`), SQLITE_FLAG));
       rmSync(join(dir, `ref${r}`), { recursive: true, force: true });
+      cli.push(await cliImport(log, join(dir, `cli${r}`)));
+      rmSync(join(dir, `cli${r}`), { recursive: true, force: true });
     }
     if (opts.runs === undefined) {
       const r = got[0]!;
       return { mbPerS: sizeMB / r.seconds, peakRssMB: r.peakRssMB, rows: r.rows };
     }
     return { mbPerS: got.map((r) => sizeMB / r.seconds), peakRssMB: got.map((r) => r.peakRssMB), rows: got[0]?.rows ?? 0,
-      vsSqlite: got.map((g, k) => g.seconds / ref[k]!.seconds), sqliteRssMB: ref.map((r) => r.peakRssMB) };
+      vsSqlite: got.map((g, k) => g.seconds / ref[k]!.seconds), sqliteRssMB: ref.map((r) => r.peakRssMB),
+      cliMbPerS: cli.map((c) => sizeMB / c.seconds), cliRssMB: cli.map((c) => c.peakRssMB) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
