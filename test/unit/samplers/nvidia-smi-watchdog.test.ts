@@ -93,7 +93,7 @@ describe('the nvidia-smi watchdog and restart back-off, on a fake scheduler', ()
     const delays = h.children.slice(0, 4).map((c, i) => h.spawnedAt[i + 1]! - c.killedAt[0]!);
     assert.deepEqual(delays, [500, 1000, 2000, 2000]);
     for (const [i, c] of h.children.slice(1, 4).entries()) {
-      assert.equal(c.killedAt[0]! - h.spawnedAt[i + 1]!, 1050, 'killed once silent past the 1 s grace (checked every 50 ms)');
+      assert.equal(c.killedAt[0]! - h.spawnedAt[i + 1]!, 1001, 'killed 1 ms past the 1 s grace: the watchdog\'s timer is due when the silence passes it');
     }
     const last = h.children.at(-1)!;
     last.line(200);
@@ -106,6 +106,31 @@ describe('the nvidia-smi watchdog and restart back-off, on a fake scheduler', ()
     await h.stream.stop();
     assert.equal(h.stream.health().state, 'idle');
     assert.equal(h.clock.pending, 0, 'stop leaves no timer');
+  });
+
+  it('wakes about twice a second while samples flow (its timer is due at the deadline), and still kills at it', async () => {
+    const h = harness();
+    let fired = 0;
+    const counting = {
+      now: () => h.clock.now(),
+      setTimeout: (fn: () => void, ms: number) => h.clock.setTimeout(() => (fired++, fn()), ms),
+      setInterval: (fn: () => void, ms: number) => h.clock.setInterval(() => (fired++, fn()), ms),
+      clear: (t: Parameters<FakeScheduler['clear']>[0]) => h.clock.clear(t),
+    };
+    const stream = createGpuStream({ ...h.options({ onSamples: () => {}, onGap: () => {} }), scheduler: counting });
+    await stream.start();
+    await h.clock.advance(0);
+    const child = h.children.at(-1)!;
+    for (let i = 0; i < 100; i++) {
+      child.line(100);
+      await h.clock.advance(100);
+    }
+    assert.ok(fired <= 25, `${fired} wake-ups in 10 s of samples (a check every half interval would be 200)`);
+    const lastLine = h.clock.now() - 100;
+    await h.clock.advance(700);
+    assert.deepEqual(child.signals, ['SIGKILL']);
+    assert.equal(child.killedAt[0], lastLine + 501, 'killed 1 ms past 5 silent intervals');
+    await stream.stop();
   });
 
   it('a child that survives SIGKILL is abandoned after 2 s and a new one started', async () => {
