@@ -31,7 +31,7 @@ export class BudgetWatch {
   };
 
   checkAll(): void {
-    for (const r of this.runs.list({ status: 'running' })) if (r.budget && !r.budget.exceeded) this.check(r.id);
+    for (const id of this.runs.runningIds({ budgeted: true })) this.check(id);
   }
 
   /**

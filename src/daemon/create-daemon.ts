@@ -156,7 +156,7 @@ export function createDaemon(opts: DaemonOptions): Daemon {
     } });
   storage.start();
   const health = (): Record<string, unknown> => ({ ok: true, pid: process.pid, startedAt, home: cfg.home, version: 1, storage: storage.state,
-    activeRuns: runs.list({ status: 'running' }).length, gpuSampler: sampling.gpuHealth, samplers: sampling.health(),
+    activeRuns: runs.runningIds().length, gpuSampler: sampling.gpuHealth, samplers: sampling.health(),
     samplesReceived: sampling.samplesReceived, rowsWritten: samples.rowsWritten, rowsPending: samples.pending, rowsLost: samples.rowsLost });
   const jobs = new JobMeter(set, metered);
   const budgets = new BudgetWatch(runs, metered, emit, clock, scheduler, log.child({ mod: 'budget' }), cfg.budgetCheckMs);

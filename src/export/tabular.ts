@@ -1,4 +1,4 @@
-import { ByteWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
+import type { ColumnSource, ParquetWriter as Writer } from 'hyparquet-writer';
 import { isoLocal, type EpochJson, type RunJson } from '../runs/report.js';
 import type { SampleRow } from './rows.js';
 
@@ -76,8 +76,10 @@ const INT_COLS = new Set(['t_ms', 'device_index', 'epoch', 'printed']);
  * buffer is rewound after every group, as hyparquet-writer's own file writer does). Run JSON goes in key-value metadata.
  */
 export async function* parquetChunks<T>(columns: readonly string[], rows: Iterable<T>, rec: (r: T) => Record<string, Cell>, run: RunJson): AsyncGenerator<Uint8Array> {
+  // Loaded on the first Parquet export: its 121 modules cost the daemon ~7 MB of RSS and 65 ms at every start.
+  const { ByteWriter, ParquetWriter, schemaFromColumnData } = await import('hyparquet-writer');
   const writer = new ByteWriter();
-  let pq: ParquetWriter | null = null;
+  let pq: Writer | null = null;
   const drain = (): Uint8Array => {
     const out = new Uint8Array(writer.buffer, 0, writer.index).slice();
     writer.index = 0;
@@ -105,6 +107,6 @@ export async function* parquetChunks<T>(columns: readonly string[], rows: Iterab
     }
   }
   if (pq === null || batch.length > 0) flush(batch);
-  void (pq as unknown as ParquetWriter).finish();
+  void (pq as unknown as Writer).finish();
   yield drain();
 }

@@ -110,8 +110,12 @@ export function createGpuStream(opts: GpuStreamOptions): GpuStream {
     if (r.rejected.length > 0) log?.info({ rejected: r.rejected.slice(0, 3), count: r.rejected.length }, 'nvidia-smi: skipped non-CSV output');
     if (r.samples.length === 0) return;
     lastActivity = now();
-    const first = Math.min(...r.samples.map((s) => s.t));
-    const last = Math.max(...r.samples.map((s) => s.t));
+    let first = Infinity;
+    let last = -Infinity;
+    for (const s of r.samples) {
+      if (s.t < first) first = s.t;
+      if (s.t > last) last = s.t;
+    }
     if (lastSampleT !== null && (pendingGapReason !== null || first - lastSampleT > watchdogMs)) {
       opts.onGap?.({ from: lastSampleT, to: first, reason: pendingGapReason ?? 'nvidia-smi stalled' });
     }
@@ -122,9 +126,9 @@ export function createGpuStream(opts: GpuStreamOptions): GpuStream {
       childSawSample = true;
       if (watchdog !== null) armWatchdog(); // from the start-up grace to the watchdog's limit
     }
-    const patch: Partial<SamplerHealth> = { lastSampleAt: lastSampleT };
-    if (health.state !== 'running') Object.assign(patch, { state: 'running', message: null });
-    setHealth(patch);
+    // Only a change of state is pushed (its listeners log and wake on it); each batch's time is read with health().
+    if (health.state !== 'running') setHealth({ lastSampleAt: lastSampleT, state: 'running', message: null });
+    else health.lastSampleAt = lastSampleT;
     try {
       opts.onSamples(r.samples);
     } catch (err) {

@@ -178,6 +178,16 @@ export class RunStore {
       .all(...args, opts.limit ?? -1) as RawRun[]).map(decodeRun);
   }
 
+  /**
+   * Ids of the running runs, or only of those with a budget not yet exceeded: what the daemon's timers poll, without
+   * decoding every row's JSON (a long run's analysis) each time.
+   */
+  runningIds(opts: { budgeted?: boolean } = {}): string[] {
+    const budgeted = opts.budgeted ? " AND budget IS NOT NULL AND coalesce(json_extract(budget, '$.exceeded'), 0) = 0" : '';
+    return (this.q(`SELECT id FROM runs WHERE status = 'running' AND ${SHOWN}${budgeted} ORDER BY started_at DESC, rid DESC`)
+      .all() as { id: string }[]).map((r) => r.id);
+  }
+
   /** Jobs with a running run or a run ended at or after `since`: the jobs /metrics shows. */
   activeJobs(since: number): string[] {
     return (this

@@ -16,6 +16,7 @@ function harness(budget: RunBudget | null) {
   const emitted: RunEvent[] = [];
   const store = {
     list: () => [row],
+    runningIds: () => (row.status === 'running' ? [row.id] : []),
     byId: (id: string) => (id === row.id ? row : undefined),
     update: (_rid: number, f: Partial<RunRow>) => (row = { ...row, ...f }),
     addEvent: (_rid: number, kind: string, _d: object, t: number) => events.push({ kind, t }),

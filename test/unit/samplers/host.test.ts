@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { ProfilerError } from '../../../src/errors.js';
-import { ramPowerW, readSystemMemory } from '../../../src/samplers/host.js';
+import { parseMeminfo, ramPowerW, readSystemMemory } from '../../../src/samplers/host.js';
 
 const close = (a: number, b: number, eps = 1e-12): boolean => Math.abs(a - b) <= eps;
 
@@ -56,4 +56,13 @@ test('ramPowerW rejects bad input with a clear error', () => {
   for (const [rss, w] of [[-1, 0.375], [Number.NaN, 0.375], [Infinity, 0.375], [1, -0.1], [1, Number.NaN]] as const) {
     assert.throws(() => ramPowerW(rss, w), (e: unknown) => e instanceof ProfilerError && e.code === 'PROF_ERR_INVALID');
   }
+});
+
+test('parseMeminfo: MemTotal and MemAvailable in bytes; null when either is missing', () => {
+  const text = 'MemTotal:       16303412 kB\nMemFree:         1204396 kB\nMemAvailable:   12022772 kB\nBuffers:          393148 kB\n';
+  assert.deepEqual(parseMeminfo(text), { total: 16303412 * 1024, available: 12022772 * 1024 });
+  assert.equal(parseMeminfo('MemTotal:       16303412 kB\nMemFree:         1204396 kB\n'), null);
+  assert.equal(parseMeminfo('garbage'), null);
+  // A key that merely ends like one (no such line in procfs, but the match is anchored).
+  assert.equal(parseMeminfo('XMemTotal: 1 kB\nMemAvailable: 1 kB\n'), null);
 });

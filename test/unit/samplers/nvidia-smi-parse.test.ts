@@ -210,6 +210,37 @@ describe('createGpuLineParser on the stream', () => {
     assert.equal(r3.samples.length, 1);
   });
 
+  it('gives the samples of cellsToGpuSample over the same cells, line by line, whatever the cells hold', () => {
+    // The stream parser's fast path (positions, remembered seconds) against the by-name reading of the same line.
+    const byName = (fields: readonly string[], line: string) => {
+      const cells = line.split(',').map((c) => c.trim());
+      if (cells.length !== fields.length) return null;
+      const at = new Map(fields.map((f, i) => [canonicalFieldName(f), i]));
+      return cellsToGpuSample((f) => (at.has(f) ? cells[at.get(f) as number] : undefined));
+    };
+    const times = ['2026/07/14 08:12:53.353', '2026/07/14 08:12:53', '2026/07/14 08:12:53.3', '2026/07/14 08:12:53.35',
+      '2026/07/14 08:12:53.3531', '2026/07/14 08:12:53.', '2026/07/14 08:12:53x', '2026/02/30 08:12:53.100', '2026/07/14 24:00:00',
+      ' 2026/07/14 08:12:54.001 ', '2026/7/14 08:12:53', '2026/07/14 08:12:5', '', '2026/03/29 02:30:00.500', '2026/10/25 02:30:00.500'];
+    const cellsPool = ['250.50', '[N/A]', '', ' 97 ', '1e3', 'x', '-0', '400.00 W', '[GPU is lost]', '61.5'];
+    let seed = 11;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    for (const fields of [GPU_QUERY_FIELDS, GPU_QUERY_FIELDS_NO_INSTANT, ['uuid', 'timestamp', 'power.draw']]) {
+      const p = createGpuLineParser(fields);
+      let matched = 0;
+      for (let k = 0; k < 3000; k++) {
+        const cells = fields.map((f) => (f === 'timestamp' ? times[rnd(times.length)] as string
+          : f === 'uuid' ? (rnd(10) === 0 ? 'GPU-bad id' : uuid) : cellsPool[rnd(cellsPool.length)] as string));
+        if (rnd(20) === 0) cells.pop();
+        const line = cells.join(', ');
+        const want = byName(fields, line);
+        const got = p.push(line + '\n');
+        assert.deepEqual(got.samples, want === null ? [] : [want], line);
+        if (want) matched++;
+      }
+      assert.ok(matched > 500, `only ${matched} valid lines for ${fields.join(',')}`);
+    }
+  });
+
   it('works with the field list without power.draw.instant', () => {
     const line = `2026/07/14 08:12:53.353, ${uuid}, 1, 250.50, 400.00, 97, 40, 30000, 81920, 61, 1410\n`;
     const s = createGpuLineParser(GPU_QUERY_FIELDS_NO_INSTANT).push(line).samples[0];

@@ -26,3 +26,21 @@ describe('a run reference', () => {
     assert.throws(() => runs.resolve('newstart'), code('PROF_ERR_INVALID', 400));
   });
 });
+
+describe('runningIds', () => {
+  it('lists the running runs, or only those with a budget not yet exceeded, as list() would', () => {
+    const runs = new RunStore(openDatabase(':memory:'));
+    const budget = { limitJ: 1000, action: 'warn' as const, exceeded: false, at: null, reason: null };
+    const make = (id: string, startedAt: number, status: 'running' | 'imported', b: typeof budget | null) =>
+      runs.create({ name: null, command: ['x'], cwd: null, startedAt, expectedEpochs: null, clientPid: null, sampleMs: 200, meta: {},
+        status, ...(b ? { budget: b } : {}) }, id);
+    make('plain00000001', 1000, 'running', null);
+    make('budget0000002', 2000, 'running', budget);
+    const over = make('over000000003', 3000, 'running', budget);
+    make('import0000004', 4000, 'imported', budget);
+    runs.update(over.rid, { budget: { ...budget, exceeded: true, at: 3500, reason: 'measured' } });
+    assert.deepEqual(runs.runningIds(), runs.list({ status: 'running' }).map((r) => r.id));
+    assert.deepEqual(runs.runningIds(), ['over000000003', 'budget0000002', 'plain00000001']);
+    assert.deepEqual(runs.runningIds({ budgeted: true }), ['budget0000002']);
+  });
+});
