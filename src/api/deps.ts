@@ -8,7 +8,7 @@ import type { Clock, Scheduler } from '../platform/clock.js';
 import type { GpuSample, SamplerHealth } from '../samplers/types.js';
 import type { PowerPoint } from '../store/sample-queries.js';
 import type { RunEnergy } from '../store/run-data.js';
-import type { RunRow, RunStatus } from '../store/runs.js';
+import type { RunBrief, RunRow, RunStatus } from '../store/runs.js';
 
 export interface DeviceJson {
   uuid: string;
@@ -50,8 +50,9 @@ export interface ApiQueries {
   devices(): { devices: DeviceJson[]; warnings: string[] };
   resolve(ref: string): RunRow;
   list(o: { status?: RunStatus; jobId?: string; limit: number }): RunRow[];
-  running(): RunRow[];
-  runDevices(run: RunRow): { uuid: string; idx: number | null }[];
+  /** The running runs, as much of them as the live stream needs (rows are not decoded: polled every second). */
+  running(): RunBrief[];
+  runDevices(run: Pick<RunRow, 'rid'>): { uuid: string; idx: number | null }[];
   report(run: RunRow, o: { epochs: boolean }): RunJson;
   epochs(run: RunRow): EpochJson[];
   analysisOf(run: RunRow): { stabilization: StabilizationJson | null; projection: ProjectionJson | null };

@@ -10,7 +10,10 @@ import { cpuTicks, figure, peakRssMB, postJson, sleep, startDaemon, type Figure 
 import { internal } from '../errors.js';
 
 export interface DaemonSample {
+  /** CPU over the measured window, which starts `warmS` after the run was registered. */
   cpuPct: number;
+  /** CPU over the warm-up itself (start-up's compilation settling, the first attribution polls). */
+  warmCpuPct: number;
   peakRssMB: number;
   emitted: number;
   stored: number;
@@ -38,9 +41,12 @@ export async function measureDaemon(opts: { gpus: number; seconds: number; warmS
   const sleeper = spawnProcess('sleep', [String(opts.seconds + opts.warmS + 30)], { stdio: 'ignore' });
   try {
     const run = await postJson(`${d.url}/v1/runs`, { command: ['sleep'], pid: sleeper.pid ?? null, expectedEpochs: 10 });
+    const w0 = cpuTicks(d.pid);
+    const tw = performance.now();
     await sleep(opts.warmS * 1000);
     const c0 = cpuTicks(d.pid);
     const t0 = performance.now();
+    const warmCpuPct = ((c0 - w0) / hz / ((t0 - tw) / 1000)) * 100;
     await sleep(opts.seconds * 1000);
     const cpuPct = ((cpuTicks(d.pid) - c0) / hz / ((performance.now() - t0) / 1000)) * 100;
     const rss = peakRssMB(d.pid);
@@ -53,7 +59,7 @@ export async function measureDaemon(opts: { gpus: number; seconds: number; warmS
     const stored = (db.prepare('SELECT count(*) AS n FROM gpu_samples WHERE t <= ?').get(em.lastT) as { n: number }).n;
     db.close();
     await postJson(`${d.url}/v1/runs/${String(run.id)}/finish`, { exitCode: 0 });
-    return { cpuPct, peakRssMB: rss, emitted: em.lines, stored, dropped: em.lines - stored };
+    return { cpuPct, warmCpuPct, peakRssMB: rss, emitted: em.lines, stored, dropped: em.lines - stored };
   } finally {
     sleeper.kill();
     await d.stop();
@@ -61,17 +67,24 @@ export async function measureDaemon(opts: { gpus: number; seconds: number; warmS
   }
 }
 
-/** Full: 3 daemons × 60 s of 8 GPUs at 100 ms. Quick: 1 daemon × 2 s. */
+/**
+ * Full: 3 daemons, each 30 s of warm-up then 60 s measured, 8 GPUs at 100 ms. Quick: 1 daemon, 1 s then 2 s. The
+ * target is the steady state a training run lives in for hours; the first 30 s (V8 still compiling the sampling path
+ * at its higher tiers, the first attribution polls) are reported beside it.
+ */
 export async function benchDaemon(opts: { quick: boolean }): Promise<Figure[]> {
   const gpus = 8;
   const seconds = opts.quick ? 2 : 60;
+  const warmS = opts.quick ? 1 : 30;
   const runs = opts.quick ? 1 : 3;
   const got: DaemonSample[] = [];
-  for (let r = 0; r < runs; r++) got.push(await measureDaemon({ gpus, seconds, warmS: opts.quick ? 1 : 5 }));
-  const params = { gpus, sampleMs: 100, seconds };
+  for (let r = 0; r < runs; r++) got.push(await measureDaemon({ gpus, seconds, warmS }));
+  const params = { gpus, sampleMs: 100, seconds, afterS: warmS };
   const note = `emitted ${got.map((g) => g.emitted).join('/')} lines, stored ${got.map((g) => g.stored).join('/')}`;
   return [
-    figure(`daemon/cpu/gpus=${gpus}/s=${seconds}`, 'daemon CPU (% of one core)', params, '%', got.map((g) => g.cpuPct), { op: '<=', value: 1 }),
+    figure(`daemon/cpu/gpus=${gpus}/s=${seconds}`, 'daemon CPU (% of one core), steady', params, '%', got.map((g) => g.cpuPct), { op: '<=', value: 1 }),
+    figure(`daemon/cpu-first/gpus=${gpus}/s=${warmS}`, 'daemon CPU (% of one core), first seconds of a run', { gpus, sampleMs: 100, seconds: warmS },
+      '%', got.map((g) => g.warmCpuPct), null, 'from the run\'s registration; informational'),
     figure(`daemon/rss/gpus=${gpus}/s=${seconds}`, 'daemon peak RSS', params, 'MB', got.map((g) => g.peakRssMB), { op: '<=', value: 80 }),
     figure(`daemon/dropped/gpus=${gpus}/s=${seconds}`, 'samples dropped', params, 'rows', got.map((g) => g.dropped), { op: '<=', value: 0 }, note),
   ];

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { spawnProcess } from '../platform/exec.js';
-import { DAEMON_NODE_FLAGS } from '../platform/daemon-flags.js';
+import { DAEMON_NODE_FLAGS, daemonEnv } from '../platform/daemon-flags.js';
 import { packageRoot } from '../platform/paths.js';
 import { daemonStart, internal, ioError } from '../errors.js';
 
@@ -123,8 +123,8 @@ export async function startDaemon(home: string, opts: { gpus: number; sampleMs: 
   const env: NodeJS.ProcessEnv = { ...process.env, PROFILER_HOME: home, PROFILER_PORT: String(port),
     PROFILER_SAMPLE_MS: String(opts.sampleMs), PROFILER_NVIDIA_SMI: join(packageRoot(), 'scripts', 'fake-nvidia-smi'),
     FAKE_SMI_PROFILE: profile, ...opts.extraEnv };
-  // Launched as `profiler daemon start` launches it (same V8 flags).
-  const proc = spawnProcess(process.execPath, [...DAEMON_NODE_FLAGS, cliPath(), 'daemon', 'run'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  // Launched as `profiler daemon start` launches it (same V8 flags and environment).
+  const proc = spawnProcess(process.execPath, [...DAEMON_NODE_FLAGS, cliPath(), 'daemon', 'run'], { stdio: ['ignore', 'ignore', 'inherit'], env: daemonEnv(env) });
   const url = `http://127.0.0.1:${port}`;
   const exited = once(proc, 'exit');
   await waitFor(async () => {

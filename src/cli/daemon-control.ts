@@ -5,7 +5,7 @@ import { daemonStart, daemonStop, ioError } from '../errors.js';
 import { readLockInfo, type LockInfo } from '../daemon/lock.js';
 import { spawnProcess } from '../platform/exec.js';
 import { homeFiles } from '../platform/paths.js';
-import { DAEMON_NODE_FLAGS } from '../platform/daemon-flags.js';
+import { DAEMON_NODE_FLAGS, daemonEnv } from '../platform/daemon-flags.js';
 import { pidAlive } from '../platform/process.js';
 import { holdExclusive } from '../store/home-lock.js';
 import { Client } from './client.js';
@@ -93,7 +93,7 @@ export async function ensureDaemon(cfg: Config): Promise<{ started: boolean; cli
     const child = spawnProcess(process.execPath, [...DAEMON_NODE_FLAGS, cli, 'daemon', 'run'], {
       detached: true,
       stdio: ['ignore', out, out],
-      env: { ...process.env, PROFILER_HOME: cfg.home, PROFILER_PORT: String(cfg.port) },
+      env: daemonEnv({ ...process.env, PROFILER_HOME: cfg.home, PROFILER_PORT: String(cfg.port) }),
     });
     closeSync(out);
     child.on('exit', (code) => (exited = code ?? 1));

@@ -84,7 +84,7 @@ export function apiDepsOf(s: ApiSources): ApiDeps {
       }),
       resolve: (ref) => set.runs.resolve(ref),
       list: (o) => set.runs.list(o),
-      running: () => set.runs.list({ status: 'running' }),
+      running: () => set.runs.runningBrief(),
       runDevices: (run) => set.runs.devices(run.rid),
       report: (run, o) => runJson(set, run, o),
       epochs: (run) => set.epochs.list(run.rid).map(epochJson),

@@ -14,14 +14,13 @@ export interface SystemMemory {
 export type MemSource = () => Promise<{ total: number; available: number }>;
 
 /** MemTotal and MemAvailable of a `/proc/meminfo` text, in bytes; null where either is missing. */
+const MEM_TOTAL_RE = /^MemTotal:\s+(\d+) kB$/m;
+const MEM_AVAILABLE_RE = /^MemAvailable:\s+(\d+) kB$/m;
+
 export function parseMeminfo(text: string): { total: number; available: number } | null {
-  const kb = (key: string): number | null => {
-    const m = new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(text);
-    return m ? Number(m[1]) * 1024 : null;
-  };
-  const total = kb('MemTotal');
-  const available = kb('MemAvailable');
-  return total === null || available === null ? null : { total, available };
+  const total = MEM_TOTAL_RE.exec(text);
+  const available = MEM_AVAILABLE_RE.exec(text);
+  return total && available ? { total: Number(total[1]) * 1024, available: Number(available[1]) * 1024 } : null;
 }
 
 /**

@@ -56,6 +56,9 @@ type RawRun = Omit<RunRow, 'command' | 'meta' | 'baseline' | 'energy' | 'analysi
   budget: string | null;
 };
 
+/** A run row's identity and start, read without decoding the row. */
+export type RunBrief = Pick<RunRow, 'rid' | 'id' | 'started_at'>;
+
 const JSON_COLUMNS = new Set(['command', 'meta', 'baseline', 'energy', 'analysis', 'energy_prefix', 'budget']);
 
 const parse = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
@@ -183,9 +186,14 @@ export class RunStore {
    * decoding every row's JSON (a long run's analysis) each time.
    */
   runningIds(opts: { budgeted?: boolean } = {}): string[] {
+    return this.runningBrief(opts).map((r) => r.id);
+  }
+
+  /** runningIds with what identifies each run's samples: its row id and start. */
+  runningBrief(opts: { budgeted?: boolean } = {}): RunBrief[] {
     const budgeted = opts.budgeted ? " AND budget IS NOT NULL AND coalesce(json_extract(budget, '$.exceeded'), 0) = 0" : '';
-    return (this.q(`SELECT id FROM runs WHERE status = 'running' AND ${SHOWN}${budgeted} ORDER BY started_at DESC, rid DESC`)
-      .all() as { id: string }[]).map((r) => r.id);
+    return this.q(`SELECT rid, id, started_at FROM runs WHERE status = 'running' AND ${SHOWN}${budgeted} ORDER BY started_at DESC, rid DESC`)
+      .all() as RunBrief[];
   }
 
   /** Jobs with a running run or a run ended at or after `since`: the jobs /metrics shows. */

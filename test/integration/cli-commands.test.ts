@@ -1,6 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -111,6 +111,13 @@ describe('profiler runs, show last, compare, rm', () => {
     const live = await fetch(`http://127.0.0.1:${h.env.PROFILER_PORT}/v1/runs`).catch(() => null);
     assert.equal(live, null, 'no daemon yet');
     assert.equal((await runCli(['daemon', 'start'], { env: h.env })).code, 0);
+    const { pid } = await (await fetch(`http://127.0.0.1:${h.env.PROFILER_PORT}/healthz`)).json() as { pid: number };
+    if (process.platform === 'linux') {
+      // The daemon's footprint settings (platform/daemon-flags.ts): one malloc arena unless the user chose, a small young generation.
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      assert.ok(environ.includes(`MALLOC_ARENA_MAX=${h.env.MALLOC_ARENA_MAX ?? '1'}`), 'the daemon runs with one malloc arena');
+      assert.ok(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--max-semi-space-size=1'));
+    }
     const reg = await (await fetch(`http://127.0.0.1:${h.env.PROFILER_PORT}/v1/runs`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: ['train'] }) })).json() as { id: string };
     for (const args of [['rm', reg.id], ['rm', '--force', reg.id]]) {

@@ -42,5 +42,6 @@ describe('runningIds', () => {
     assert.deepEqual(runs.runningIds(), runs.list({ status: 'running' }).map((r) => r.id));
     assert.deepEqual(runs.runningIds(), ['over000000003', 'budget0000002', 'plain00000001']);
     assert.deepEqual(runs.runningIds({ budgeted: true }), ['budget0000002']);
+    assert.deepEqual(runs.runningBrief(), runs.list({ status: 'running' }).map((r) => ({ rid: r.rid, id: r.id, started_at: r.started_at })));
   });
 });
