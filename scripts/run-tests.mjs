@@ -25,5 +25,7 @@ if (files.length === 0) {
   console.error('no test files found under ' + root);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// Every daemon and app the tests start checks its responses against fastify's own serializer (src/api/app.ts).
+const env = { ...process.env, PROFILER_CHECK_RESPONSES: '1' };
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env });
 process.exit(r.status ?? 1);

@@ -1,8 +1,11 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { isDeepStrictEqual } from 'node:util';
+import type SerializerSelector from '@fastify/fast-json-stringify-compiler';
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
-import { ProfilerError } from '../errors.js';
+import { internal, ProfilerError } from '../errors.js';
 import type { ApiDeps } from './deps.js';
 import { analysisRoutes } from './routes/analysis.js';
 import { liveRoutes } from './routes/live.js';
@@ -14,6 +17,39 @@ import { typeboxValidatorCompiler } from './validate.js';
 export const BODY_LIMIT = 64 * 1024;
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** fastify's validator factory type names Ajv's compile; it calls the result as it calls a route's validator compiler. */
+const typeboxValidators = (() => typeboxValidatorCompiler) as unknown as BuildValidator;
+type BuildValidator = NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']>;
+
+/** Set (the test suite sets it): every response is also written by fastify's own serializer and must agree. */
+export const CHECK_RESPONSES_ENV = 'PROFILER_CHECK_RESPONSES';
+
+/**
+ * Responses are written with JSON.stringify. Every handler builds its body to its route's TypeBox schema (the type
+ * provider checks the types), so fastify's default, fast-json-stringify compiled per route and status, had nothing
+ * to drop or coerce: what it cost was loading it and the Ajv it brings at the first response, ~4 MB of the daemon's
+ * peak RSS (bench: daemon). With PROFILER_CHECK_RESPONSES=1 each response is also serialized by fastify's own
+ * compiler (loaded then, on first use) and must parse to the same value, or the request fails: a handler returning a
+ * field its schema lacks, or a value its schema would coerce, fails the suite.
+ */
+export const jsonSerializers = (checked: boolean): SerializerSelector.SerializerFactory => (externalSchemas, options) => {
+  let compile: SerializerSelector.SerializerCompiler | undefined;
+  return (route) => {
+    if (!checked) return (doc) => JSON.stringify(doc);
+    let reference: SerializerSelector.Serializer | undefined;
+    return (doc) => {
+      const out = JSON.stringify(doc);
+      compile ??= (createRequire(import.meta.url)('@fastify/fast-json-stringify-compiler') as typeof SerializerSelector)()(externalSchemas, options);
+      reference ??= compile(route);
+      const want = reference(doc);
+      if (!isDeepStrictEqual(JSON.parse(out), JSON.parse(want))) {
+        throw internal(`${route.method} ${route.url} ${route.httpStatus}: the response differs from its schema's serialization: ${out.slice(0, 300)} against ${want.slice(0, 300)}`);
+      }
+      return out;
+    };
+  };
+};
 
 export interface ApiOptions {
   deps: ApiDeps;
@@ -46,7 +82,9 @@ export function buildApp(deps: ApiDeps, opts: { logger: Logger; token: string | 
   const app = Fastify({ loggerInstance: opts.logger as unknown as FastifyBaseLogger, bodyLimit: BODY_LIMIT,
     // fastify 5.12 reads it under routerOptions (the top-level option prints FSTDEP022 at every daemon start).
     routerOptions: { maxParamLength: 1000 },
-    logController: new LogController({ disableRequestLogging: true }) });
+    logController: new LogController({ disableRequestLogging: true }),
+    // Our TypeBox validator given as the factory too, so fastify does not load Ajv for a default it would never use.
+    schemaController: { compilersFactory: { buildValidator: typeboxValidators, buildSerializer: jsonSerializers(process.env[CHECK_RESPONSES_ENV] === '1') } } });
   app.setValidatorCompiler(typeboxValidatorCompiler);
   if (opts.token) bearerAuth(app, opts.token);
   app.setErrorHandler((err, _req, reply) => {

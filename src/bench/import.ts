@@ -12,6 +12,7 @@ import { spawnProcess } from '../platform/exec.js';
 import { cliPath } from './util.js';
 import { homeFiles } from '../platform/paths.js';
 import { openRunSet } from '../runs/open.js';
+import { holdYoungGeneration } from '../platform/heap.js';
 import { internal } from '../errors.js';
 
 export interface ImportBench {
@@ -58,6 +59,7 @@ function peakRssMB(): number {
 
 /** Child side: imports one log into a fresh home and prints rows, seconds and peak RSS as JSON. */
 async function child(log: string, home: string): Promise<void> {
+  holdYoungGeneration(); // as `profiler import` does
   const cfg = loadConfig({ env: { ...process.env, PROFILER_HOME: home } });
   const set = openRunSet(cfg);
   const start = process.hrtime.bigint();
@@ -69,6 +71,7 @@ async function child(log: string, home: string): Promise<void> {
 
 /** The reference: the same number of rows stored through SampleStore alone, batch by batch as an import writes them. */
 async function sqliteChild(rows: number, home: string): Promise<void> {
+  holdYoungGeneration(); // as the import does, so the reference's RSS stays comparable
   const cfg = loadConfig({ env: { ...process.env, PROFILER_HOME: home } });
   const set = openRunSet(cfg);
   const t0 = new Date(2026, 0, 1).getTime();
