@@ -22,14 +22,17 @@ function parseModes(env) {
   const modes = new Set();
   let dieAfter = null;
   let hangAfter = null;
+  let slowInventory = 0;
   for (const m of (env ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
     const d = /^die-after:(\d+)$/.exec(m);
     const h = /^hang-after:(\d+)$/.exec(m);
+    const sl = /^slow-inventory:(\d+)$/.exec(m);
     if (d) dieAfter = Number(d[1]);
     else if (h) hangAfter = Number(h[1]);
+    else if (sl) slowInventory = Number(sl[1]);
     else modes.add(m);
   }
-  return { modes, dieAfter, hangAfter };
+  return { modes, dieAfter, hangAfter, slowInventory };
 }
 
 function parseArgs(argv) {
@@ -82,7 +85,7 @@ const XID = (i, t) =>
   `\nXid (PCI:0000:0${i + 1}:00): 13, pid=${4000 + (t % 1000)}, name=python3, Graphics SM Warp Exception on (GPC 0, TPC 1)`;
 
 function main() {
-  const { modes, dieAfter, hangAfter } = parseModes(process.env.FAKE_SMI_MODE);
+  const { modes, dieAfter, hangAfter, slowInventory } = parseModes(process.env.FAKE_SMI_MODE);
   const oldDriver = modes.has('old-driver');
   if (modes.has('hang')) return setInterval(() => {}, 1 << 30);
   if (modes.has('nodriver')) return exit(9, FIXTURE_NODRIVER);
@@ -105,7 +108,9 @@ function main() {
 
   if (args.flags.has('-L') || args.flags.has('--list-gpus')) return exit(0, listGpus(profile, gpus));
   if ((args.flags.has('-q') || args.flags.has('--query')) && !args.queryGpu && !args.queryApps) {
-    return exit(0, inventoryXml(profile, gpus, Date.now(), { oldDriver, apps }));
+    // A real `nvidia-smi -q` takes from a few hundred ms to seconds on a loaded or many-GPU host.
+    const answer = () => exit(0, inventoryXml(profile, gpus, Date.now(), { oldDriver, apps }));
+    return slowInventory > 0 ? setTimeout(answer, slowInventory) : answer();
   }
   const query = args.queryGpu ?? args.queryApps;
   if (query === undefined) return exit(0, `Fake NVIDIA-SMI: ${gpus.length} GPU(s); see --query-gpu\n`);

@@ -71,8 +71,16 @@ export function createDaemon(opts: DaemonOptions): Daemon {
   const scheduler = opts.scheduler ?? systemScheduler();
   const set = openRunSet(cfg, { clock });
   const { runs, samples } = set;
+  // First, so that the reserve is set aside before anything writes and the device rows' writes can use it.
+  const storage = new StorageGuard({ home: cfg.home, log: log.child({ mod: 'storage' }), samples, scheduler, now: () => clock.now(),
+    onResume() {
+      // Runs that ended while their last samples were held: sealed again now that the samples are stored.
+      for (const r of recorder.resealHeld()) void analysis.request(r.id);
+    } });
+  storage.start();
+  const write = <T>(fn: () => T): T => storage.write(fn);
   const registry = new GpuRegistry(set.devices, samples, log.child({ mod: 'inventory' }),
-    opts.inventory ?? (() => readGpuInventory({ command: cfg.nvidiaSmi, timeoutMs: cfg.inventoryTimeoutMs })), clock);
+    opts.inventory ?? (() => readGpuInventory({ command: cfg.nvidiaSmi, timeoutMs: cfg.inventoryTimeoutMs })), clock, write);
   const runListeners = new Set<RunListener>();
   const gpuListeners = new Set<(samples: readonly GpuSample[]) => void>();
   const metered = new MeteredEnergy(set);
@@ -91,14 +99,21 @@ export function createDaemon(opts: DaemonOptions): Daemon {
   const sampling: SamplingService = new SamplingService({
     cfg, log: log.child({ mod: 'sampling' }), store: samples, clock, scheduler, samplers: opts.samplers,
     onGpuGap(g) {
-      for (const r of runs.list({ status: 'running' })) runs.addEvent(r.rid, 'gpu_gap', g, g.from);
+      try {
+        write(() => runs.atomically(() => {
+          for (const r of runs.list({ status: 'running' })) runs.addEvent(r.rid, 'gpu_gap', g, g.from);
+        }));
+      } catch (err) {
+        // The runs' energy still shows the hole (its coverage and gaps come from the samples); never a crash for it.
+        log.error({ err, gap: g }, 'recording a GPU gap on the running runs failed');
+      }
     },
     onGpuSamples(batch) {
       metered.addStream(batch);
       for (const l of gpuListeners) l(batch);
       let appeared = false;
       for (const s of batch) appeared = registry.noteIndex(s.uuid, s.index, s.powerLimitW) || appeared;
-      if (appeared) attributor.deviceAppeared();
+      if (appeared) write(() => runs.atomically(() => attributor.deviceAppeared()));
     },
     onOrphan(runId) {
       // The client that wraps the command died (e.g. kill -9) and will never finish the run: end it where its data ends.
@@ -110,7 +125,7 @@ export function createDaemon(opts: DaemonOptions): Daemon {
       attributor.release(runId);
       samples.flush(); // the tree's last samples may still be queued
       // The command outlived its client (the output guard): it ended when its tree was last seen, not at this check.
-      const ended = recorder.interrupt(run, set.reader.lastAliveAt(run.rid, run.started_at), ORPHAN_REASON);
+      const ended = write(() => runs.atomically(() => recorder.interrupt(run, set.reader.lastAliveAt(run.rid, run.started_at), ORPHAN_REASON)));
       void analysis.request(ended.id);
     },
   });
@@ -126,8 +141,9 @@ export function createDaemon(opts: DaemonOptions): Daemon {
       sampling.track(run.id, run.rid, req.pid);
       void registry.ready.then(() => {
         const fresh = runs.byId(run.id);
-        if (fresh?.status === 'running') attributor.assign(fresh, req);
-      });
+        // One transaction, so that a try the full disk refused left no half of it behind.
+        if (fresh?.status === 'running') write(() => runs.atomically(() => attributor.assign(fresh, req)));
+      }).catch((err: unknown) => log.error({ err, run: run.id }, 'assigning the run its GPUs failed'));
     },
     onAttach: (run, pid) => sampling.attach(run.id, pid),
     onRunEnded(run) {
@@ -145,16 +161,6 @@ export function createDaemon(opts: DaemonOptions): Daemon {
     },
   }, () => clock.now(), scheduler);
   const startedAt = clock.now();
-  const storage = new StorageGuard({ home: cfg.home, log: log.child({ mod: 'storage' }), samples, scheduler, now: () => clock.now(),
-    onResume(since) {
-      // Runs that ended while their last samples were held: sealed again now that the samples are stored.
-      samples.flush();
-      for (const r of runs.endedSince(since, 1000)) {
-        if (r.status === 'imported') continue;
-        void analysis.request(recorder.seal(r, r.ended_at ?? since).id);
-      }
-    } });
-  storage.start();
   const health = (): Record<string, unknown> => ({ ok: true, pid: process.pid, startedAt, home: cfg.home, version: 1, storage: storage.state,
     activeRuns: runs.runningIds().length, gpuSampler: sampling.gpuHealth, samplers: sampling.health(),
     samplesReceived: sampling.samplesReceived, rowsWritten: samples.rowsWritten, rowsPending: samples.pending, rowsLost: samples.rowsLost });

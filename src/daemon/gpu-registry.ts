@@ -20,6 +20,8 @@ export class GpuRegistry {
     log: Logger,
     inventory: InventoryReader,
     private readonly clock: Clock,
+    /** Runs a device row's write (the daemon's storage guard: a full disk gives back its reserve for it). */
+    private readonly write: <T>(fn: () => T) => T = (fn) => fn(),
   ) {
     this.ready = inventory()
       .then((inv) => {
@@ -39,20 +41,22 @@ export class GpuRegistry {
   }
 
   upsert(d: GpuDevice): number {
-    const id = this.samples.deviceId(d.uuid);
+    const id = this.write(() => this.samples.deviceId(d.uuid));
     this.present.add(id);
-    this.devices.setInventory(id, d, this.clock.now());
+    this.write(() => this.devices.setInventory(id, d, this.clock.now()));
     return id;
   }
 
   /** Records the index the stream reports for a uuid the inventory did not list. */
   noteIndex(uuid: string, index: number | null, powerLimitW: number | null): boolean {
     if (this.seenIndex.has(uuid) && (index === null || this.seenIndex.get(uuid) === index)) return false;
-    this.seenIndex.set(uuid, index ?? -1);
-    const id = this.samples.deviceId(uuid);
+    const id = this.write(() => this.samples.deviceId(uuid));
     const isNew = !this.present.has(id);
     this.present.add(id);
-    this.devices.noteStream(id, index, powerLimitW);
+    this.write(() => this.devices.noteStream(id, index, powerLimitW));
+    // Only once written: a write that failed (a full disk) is tried again with the next batch, and the device still
+    // counts as new then, so runs waiting for their GPUs get it.
+    this.seenIndex.set(uuid, index ?? -1);
     return isNew;
   }
 }

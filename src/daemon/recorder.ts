@@ -36,6 +36,8 @@ export class Recorder {
   private readonly timers = new Set<TimerHandle>();
   /** Runs without a pid: when each expires unless its client sends a request (or a pid) first. */
   private readonly unwatched = new Map<string, TimerHandle>();
+  /** Runs sealed while sample writes were held (a full disk): sealed again once the held samples are written. */
+  private readonly sealedHeld = new Set<string>();
 
   constructor(
     private readonly cfg: Config,
@@ -169,12 +171,37 @@ export class Recorder {
   seal(run: RunRow, endedAt: number, announce = true): RunRow {
     const { energy, rewritten } = this.energy.compute(run, endedAt, { writeEpochs: true });
     this.runs.update(run.rid, { energy });
+    if (this.samples.held) this.sealedHeld.add(run.id);
+    else this.sealedHeld.delete(run.id);
     if (rewritten.length > 0) this.runs.addEvent(run.rid, 'epochs_recomputed', { epochs: rewritten, reason: 'late samples' });
     for (const g of energy.gaps) this.runs.addEvent(run.rid, 'gap', g, g.from);
     const done = this.runs.byId(run.id) as RunRow;
     this.log.info({ run: run.id, status: done.status, totalJ: energy.totalJ }, 'run ended');
     if (announce) this.hooks.emit(done, { kind: 'status', data: { status: done.status, energy } });
     return done;
+  }
+
+  /**
+   * Sample writes resumed after a full disk: the held samples are written, then every run sealed meanwhile is sealed
+   * again with them (its energy, epochs and gaps). While they cannot be written yet, the runs wait for the next resume.
+   */
+  resealHeld(): RunRow[] {
+    if (this.sealedHeld.size === 0) return [];
+    this.samples.flush();
+    if (this.samples.held) return [];
+    const out: RunRow[] = [];
+    for (const id of [...this.sealedHeld]) {
+      this.sealedHeld.delete(id);
+      const run = this.runs.byId(id);
+      if (!run || run.status === 'running' || run.ended_at === null) continue;
+      try {
+        out.push(this.seal(run, run.ended_at));
+      } catch (err) {
+        this.sealedHeld.add(id); // tried again at the next resume
+        this.log.error({ err, run: id }, 'sealing a run again after the disk had room failed');
+      }
+    }
+    return out;
   }
 
   /** Recomputes the energy of every closed epoch (the run's devices changed). */

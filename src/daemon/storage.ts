@@ -103,6 +103,21 @@ export class StorageGuard {
   }
 
   /**
+   * A write the records need outside a request (a device row, a run's devices): checked like a request's, and when
+   * it still fails for lack of room, the reserve is given back (samples held) and it is tried once more. `fn` must be
+   * one statement or one transaction, so that a failed try left nothing behind.
+   */
+  write<T>(fn: () => T): T {
+    this.check();
+    try {
+      return fn();
+    } catch (err) {
+      if (!this.noteError(err)) throw err;
+      return fn();
+    }
+  }
+
+  /**
    * Every few seconds: a disk about to fill holds sample writes before SQLite fails (so the next run's registration
    * still fits); a full one that has room again (the reserve and 1 MiB more) takes the reserve back and writes on.
    */

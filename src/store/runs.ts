@@ -226,6 +226,11 @@ export class RunStore {
       .all(rid) as RawDevice[]).map(decodeDevice);
   }
 
+  /** Runs `fn` (several of these writes) in one transaction: all of it is stored, or none (a failed write). */
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   setDevices(rid: number, devIds: number[], source: string): void {
     this.db.transaction(() => {
       this.q('DELETE FROM run_devices WHERE rid = ?').run(rid);

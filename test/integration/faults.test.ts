@@ -175,7 +175,9 @@ describe('fault injection: races, crashes, a full disk, hostile requests', () =>
     const mounted = process.env.PROFILER_TEST_NO_MOUNT ? false : spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', base]).status === 0;
     const home = path.join(base, 'home');
     mkdirSync(home);
-    const h = await testHome({ PROFILER_HOME: home });
+    // The inventory answers after the disk is full (as a slow `nvidia-smi -q` would): the device rows it writes must
+    // get through, or the run has no GPU and its energy stays 0 after the disk has room again.
+    const h = await testHome({ PROFILER_HOME: home, FAKE_SMI_MODE: 'slow-inventory:1500' });
     const env = h.env;
     try {
       let daemon: ReturnType<typeof spawn> | null = null;
@@ -208,6 +210,7 @@ describe('fault injection: races, crashes, a full disk, hostile requests', () =>
           return j.energy.gpuJ > 0 ? j : null;
         }, 15_000, 'the run sealed again once the disk has room');
         assert.equal(resealed.status, 'failed');
+        assert.equal(resealed.devices.length, 2, 'the run got the fake nvidia-smi\'s two GPUs');
       }
       const stop = await runCli(['daemon', 'stop'], { env });
       assert.equal(stop.code, 0, stop.stderr);

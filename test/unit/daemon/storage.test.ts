@@ -55,9 +55,38 @@ describe('the storage guard keeps the daemon useful on a full disk', () => {
     assert.equal(h.guard.state.state, 'ok');
     assert.equal(h.samples.held, false);
     assert.equal(statSync(h.reserve).size, MiB, 'the reserve is taken back');
-    assert.deepEqual(h.resumed, [fullAt], 'runs ended since the disk filled are sealed again');
+    assert.deepEqual(h.resumed, [fullAt], 'resumed, told since when the disk was full');
     h.guard.close();
     assert.equal(h.clock.pending, 0, 'no timer left');
+  });
+
+  it('a record written outside a request gets the reserve\'s room: tried again once after the reserve is given back', () => {
+    const h = harness({ bytes: 100 * MiB });
+    homes.push(h.home);
+    h.guard.start();
+    const tries: boolean[] = [];
+    const value = h.guard.write(() => {
+      tries.push(existsSync(h.reserve));
+      if (tries.length === 1) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      return 42;
+    });
+    assert.equal(value, 42);
+    assert.deepEqual(tries, [true, false], 'the second try has the reserve\'s room');
+    assert.equal(h.samples.held, true, 'samples wait meanwhile');
+    assert.equal(h.guard.state.state, 'full');
+    let calls = 0;
+    assert.throws(() => h.guard.write(() => {
+      calls++;
+      throw Object.assign(new Error('constraint'), { code: 'SQLITE_CONSTRAINT' });
+    }), { code: 'SQLITE_CONSTRAINT' });
+    assert.equal(calls, 1, 'an error that is not the disk\'s is not tried again');
+    calls = 0;
+    assert.throws(() => h.guard.write(() => {
+      calls++;
+      throw Object.assign(new Error('full'), { code: 'SQLITE_FULL' });
+    }), { code: 'SQLITE_FULL' });
+    assert.equal(calls, 2, 'tried twice at most');
+    h.guard.close();
   });
 
   it('a disk about to fill holds samples before SQLite fails', async () => {

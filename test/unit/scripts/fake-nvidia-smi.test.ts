@@ -159,6 +159,13 @@ describe('failure modes', () => {
     assert.equal(r.code, 2);
     assert.equal(r.stdout, 'Field "power.draw.instant" is not a valid field to query.\n\n');
   });
+  it('slow-inventory:MS answers -q -x only after MS (as a loaded host\'s nvidia-smi), the same document', async () => {
+    const t0 = Date.now();
+    const r = await fake(['-q', '-x'], { FAKE_SMI_PROFILE: writeProfile({ gpus: [ramp] }), FAKE_SMI_MODE: 'slow-inventory:400' });
+    assert.ok(Date.now() - t0 >= 400, 'not before the delay');
+    assert.equal(r.code, 0);
+    assert.equal(parseInventoryXml(r.stdout).devices[0]?.powerLimitW, 300);
+  });
   it('hang prints nothing and never exits', async () => {
     const r = await fake(['--query-gpu=index', '--format=csv'], { FAKE_SMI_MODE: 'hang' }, 700);
     assert.equal(r.timedOut, true);
