@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -83,11 +83,13 @@ describe('fault injection: races, crashes, a full disk, hostile requests', () =>
     homes.push(h);
     assert.equal((await runCli(['daemon', 'start'], { env: h.env })).code, 0);
     const { createServer } = await import('node:net');
-    const run = runCli(['run', '--', 'sh', '-c', 'sleep 2.5; exit 7'], { env: h.env });
-    const registered = await waitFor(async () => {
-      const j = await showJson(h.env).catch(() => null);
-      return j?.status === 'running' ? j : null;
-    }, 15_000, 'the run registered');
+    // The command starts only once the client has the registration's answer: killing the daemon before that would
+    // test a lost answer (a different path) instead.
+    const started = path.join(h.home, 'command-started');
+    const run = runCli(['run', '--', 'sh', '-c', `touch "${started}"; sleep 2.5; exit 7`], { env: h.env });
+    await waitFor(() => existsSync(started), 15_000, 'the command to start');
+    const registered = await showJson(h.env);
+    assert.equal(registered.status, 'running');
     // Kill the daemon and hold its port with something that is not a daemon: restarts fail (EADDRINUSE).
     const squatter = createServer((s) => s.on('error', () => {}));
     const pid = lockPid(h.home);
