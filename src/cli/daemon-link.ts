@@ -28,6 +28,8 @@ export class DaemonLink {
   /** The last restart that failed, reported at the end when no later one succeeded. */
   private restartFailure: string | null = null;
   readonly problems: string[] = [];
+  /** Where the command's outcome was saved for a later daemon to record (null: not needed, or not saved). */
+  outcomeSaved: string | null = null;
   restarts = 0;
   private budgetStream: { close(): void } | null = null;
   private onBudget: ((budget: BudgetJson) => void) | null = null;
@@ -196,7 +198,9 @@ export class DaemonLink {
   private saveOutcome(body: { exitCode: number | null; signal: string | null; endedAt: number; status?: 'failed' }): void {
     const saved = body.status === undefined ? saveOutcome(this.cfg.home, { runId: this.runId, ...body }) : null;
     const when = this.registered ? 'when it is back' : 'if the run reached it before it died';
-    if (saved) this.problems.push(`the command's outcome is saved in ${saved}; the daemon records it ${when}`);
+    if (!saved) return;
+    this.outcomeSaved = saved;
+    this.problems.push(`the command's outcome is saved in ${saved}; the daemon records it ${when}`);
   }
 
   /** A daemon writing on a full disk holds samples back: the run's figures are then provisional, say so. */

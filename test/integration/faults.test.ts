@@ -109,6 +109,8 @@ describe('fault injection: races, crashes, a full disk, hostile requests', () =>
     assert.equal(r.code, 7, 'the command\'s exit code, untouched');
     assert.match(r.stderr, /EADDRINUSE/, `the client says why the daemon could not start: ${r.stderr}`);
     assert.match(r.stderr, /outcome is saved/);
+    assert.match(r.stderr, new RegExp(`run ${registered.id} is not finished in the record yet`), 'not "not recorded": it will be');
+    assert.doesNotMatch(r.stderr, /was not recorded/);
     assert.equal((await runCli(['daemon', 'start'], { env: h.env })).code, 0);
     const done = await waitFor(async () => {
       const j = await showJson(h.env, registered.id);

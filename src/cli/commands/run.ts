@@ -152,6 +152,8 @@ async function report(
   if (!quiet) {
     for (const p of link.problems) process.stderr.write(`profiler: ${p}\n`);
     if (run) process.stderr.write(formatSummary(run) + '\n');
+    // A saved outcome is recorded later: the run is not lost, only not finished in the record yet.
+    else if (link.outcomeSaved) process.stderr.write(`profiler: run ${id} is not finished in the record yet (see above); the command ran normally\n`);
     else process.stderr.write(`profiler: run ${id} was not recorded (see above); the command ran normally\n`);
   }
   if (signal !== null) return 128 + (constants.signals[signal] ?? 0);
