@@ -22,6 +22,7 @@ const SHARED_ON_DEVICE = (x: string): string => `
  * re-imports: those stay). A running run is refused unless `running` allows it.
  */
 export function removeRun(db: DB, rid: number, opts: { running: boolean }): Removed {
+  // BEGIN IMMEDIATE: it reads before it deletes, and a daemon's commit in between must not fail it.
   return db.transaction((): Removed => {
     const run = db.prepare('SELECT id, status, started_at AS s, coalesce(ended_at, started_at) AS e, import_pid AS pid FROM runs WHERE rid = ?')
       .get(rid) as { id: string; status: string; s: number; e: number; pid: number | null } | undefined;
@@ -38,5 +39,5 @@ export function removeRun(db: DB, rid: number, opts: { running: boolean }): Remo
     for (const table of ['events', 'run_devices', 'import_ranges', 'import_devices']) db.prepare(`DELETE FROM ${table} WHERE rid = ?`).run(rid);
     db.prepare('DELETE FROM runs WHERE rid = ?').run(rid);
     return { gpuSamples, gpuEnergyReads, hostSamples, procSamples, epochs };
-  })();
+  }).immediate();
 }

@@ -226,18 +226,22 @@ export class RunStore {
       .all(rid) as RawDevice[]).map(decodeDevice);
   }
 
-  /** Runs `fn` (several of these writes) in one transaction: all of it is stored, or none (a failed write). */
+  /**
+   * Runs `fn` (several of these writes) in one transaction: all of it is stored, or none (a failed write). It takes
+   * the write lock up front (BEGIN IMMEDIATE), waiting as the busy timeout allows: a deferred transaction that reads
+   * first fails at once with SQLITE_BUSY when another connection (an import) commits before its first write.
+   */
   atomically<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn).immediate();
   }
 
   setDevices(rid: number, devIds: number[], source: string): void {
-    this.db.transaction(() => {
+    this.atomically(() => {
       this.q('DELETE FROM run_devices WHERE rid = ?').run(rid);
       const ins = this.q('INSERT OR IGNORE INTO run_devices (rid, dev) VALUES (?, ?)');
       for (const d of devIds) ins.run(rid, d);
       this.q('UPDATE runs SET gpu_source = ? WHERE rid = ?').run(source, rid);
-    })();
+    });
   }
 
   markShared(rid: number, dev: number): void {

@@ -154,7 +154,7 @@ export class SampleStore {
     this.hostQueue = [];
     this.energyQueue = [];
     try {
-      this.flushTx(gpu, proc, host, energy);
+      this.flushTx.immediate(gpu, proc, host, energy);
     } catch (err) {
       // Rolled back: the rows wait for the next flush (rows queued meanwhile are newer, so they go after).
       this.gpuQueue = gpu.concat(this.gpuQueue);
