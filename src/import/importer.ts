@@ -9,7 +9,7 @@ import type { RunEnergy } from '../store/run-data.js';
 import { newRunId, type RunRow } from '../store/runs.js';
 import { BATCH_ROWS, importEpochs, importMem } from './aux-files.js';
 import { medianPositive } from './gpu-devices.js';
-import { DIFFS_KEPT, importGpuFile, type GpuPass } from './gpu-file.js';
+import { gpuFileBatches, newGpuPass } from './gpu-file.js';
 import { lineError } from './lines.js';
 import { PassEnergy, readEpochEnds } from './pass-energy.js';
 
@@ -80,27 +80,23 @@ export async function importRun(set: RunSet, opts: ImportOptions): Promise<Impor
 
 async function load(set: RunSet, rid: number, opts: ImportOptions): Promise<ImportResult> {
   const { cfg, runs, samples, imports } = set;
-  const pass: GpuPass = { devices: new Map(), rows: 0, minT: Infinity, maxT: -Infinity, diffs: [], cut: [] };
+  const pass = newGpuPass();
   let sharedRows = 0;
   const sampleMsNow = (): number => Math.max(1, Math.round(medianPositive(pass.diffs) ?? cfg.sampleMs));
   // The GPU energy is integrated in this pass where the epochs file's ends can be read ahead (the cuts).
   const ends = opts.epochsCsv ? await readEpochEnds(opts.epochsCsv) : [];
   const inPass = ends === null ? null : new PassEnergy(ends);
-  for (const f of opts.gpuCsv) {
-    const batch: GpuSample[] = [];
-    const flush = (): void => {
-      sharedRows += writeGpu(set, rid, f, batch);
-      batch.length = 0;
-    };
-    await importGpuFile(f, (s) => {
-      batch.push(s);
-      if (inPass) {
+  let row = 0;
+  for (let file = 0; file < opts.gpuCsv.length; file++) for await (const rows of gpuFileBatches(opts.gpuCsv[file] as string, pass)) {
+    if (inPass) {
+      for (const s of rows) {
         inPass.push(s.uuid, s.t, s.powerW);
-        if (!inPass.started && pass.diffs.length >= DIFFS_KEPT) inPass.start(energyOptions(cfg, { sample_ms: sampleMsNow() }).gpuMaxGapMs);
+        // Started once the sampling interval is known: after the row whose spacing filled the pass's diffs.
+        if (!inPass.started && pass.diffsFullAt !== null && row >= pass.diffsFullAt) inPass.start(energyOptions(cfg, { sample_ms: sampleMsNow() }).gpuMaxGapMs);
+        row++;
       }
-      if (batch.length >= BATCH_ROWS) flush();
-    }, pass);
-    flush();
+    }
+    sharedRows += writeGpu(set, rid, opts.gpuCsv[file] as string, rows);
   }
   const sampleMs = sampleMsNow();
   if (inPass && !inPass.started) inPass.start(energyOptions(cfg, { sample_ms: sampleMs }).gpuMaxGapMs);

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { loadConfig } from '../../../src/config/load.js';
 import { importRun } from '../../../src/import/importer.js';
+import { DIFFS_KEPT, GPU_BATCH_ROWS } from '../../../src/import/gpu-file.js';
 import { openRunSet } from '../../../src/runs/open.js';
 import type { DB } from '../../../src/store/db.js';
 import { EpochStore } from '../../../src/store/epochs.js';
@@ -200,4 +201,40 @@ test('parse-pass energy with gaps, missing readings, repeated stamps, two GPUs a
   assert.deepStrictEqual(twice.energy, res.energy, 'both ways give the same energy');
   // An epochs file read ahead with a bad line: the import proper reports it, nothing is integrated in the pass.
   await assert.rejects(importRun(set, { gpuCsv: [gpu], epochsCsv: write('epoch,end_time\n1,nonsense\n2,x\n') }), /bad end_time/);
+});
+
+test('a log of many batches: the interval becomes known mid-stream, two files, a cut-off last line; parse-pass energy exact', async () => {
+  const own = openRunSet(cfg, { path: join(tmp, 'many-batches.db') });
+  after(() => own.close());
+  const stamp = (ms: number): string => {
+    const d = new Date(Date.UTC(2026, 6, 14, 8) + ms);
+    const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+    return `${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}`;
+  };
+  const log = (rounds: number, from: number): string => {
+    let body = 'timestamp, uuid, index, power.draw [W], utilization.gpu [%], memory.used [MiB]\n';
+    for (let k = 0; k < rounds; k++) {
+      const ms = from + k * 100 + (k >= rounds / 2 ? 1500 : 0); // a 1.6 s hole halfway
+      body += `${stamp(ms)}, GPU-a, 0, ${k % 997 === 5 ? '[N/A]' : `${(150 + 50 * Math.sin(k / 40)).toFixed(2)} W`}, ${k % 100} %, 1024 MiB\n`;
+      body += `${stamp(ms)}, GPU-b, 1, ${(60 + (k % 13)).toFixed(2)} W, ${(k * 7) % 100} %, ${k % 50 === 0 ? 'N/A' : '2048 MiB'}\n`;
+    }
+    return body;
+  };
+  const rounds = 5 * GPU_BATCH_ROWS;
+  assert.ok(DIFFS_KEPT < rounds && 2 * rounds > DIFFS_KEPT + 4 * GPU_BATCH_ROWS, 'the interval is known mid-stream, batches still to come');
+  const first = write(log(rounds, 0));
+  const second = write(log(200, 3_600_000).slice(0, -12)); // the last row cut: '…, 2048 M'
+  const ep = write(`epoch,end_time\n1,${stamp(60_000)}\n2,${stamp(60_000)}\n3,${stamp(300_000)}\n4,${stamp(3_700_000)}\n`);
+  const res = await importRun(own, { gpuCsv: [first, second], epochsCsv: ep });
+  assert.equal(res.gpuIntegratedIn, 'parse');
+  assert.deepEqual(res.cutLines, [second]);
+  assert.equal(res.gpuRows, 2 * rounds + 2 * 200 - 1);
+  assert.deepEqual(res.devices, ['GPU-a', 'GPU-b']);
+  assert.equal(res.sampleMs, 100);
+  assert.ok(res.energy.gaps.length >= 3, 'the hole, the missing readings and the hour between the files are gaps');
+  const again = fromStore(res.id, own);
+  assert.deepStrictEqual(again.energy, res.energy, 'the energy integrated in the pass is the store\'s');
+  assert.deepEqual(again.rewritten, []);
+  const stored = own.db.prepare('SELECT count(*) AS n FROM gpu_samples').get() as { n: number };
+  assert.equal(stored.n, res.gpuRows);
 });
